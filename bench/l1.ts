@@ -1,0 +1,45 @@
+/**
+ * `npm run bench -- l1 [--runs 5] [--ms 1000]`: L1 **hit** throughput of get-or-compute APIs.
+ *
+ * 10,000 keys, all cached, read in random order. Each contender runs in its own process; runs are
+ * interleaved (contender order rotates each run) so machine noise spreads evenly; the table shows the
+ * median of the runs and tiercache's ratio to each contender.
+ */
+import { parseArgs } from 'node:util';
+import { runWorker } from './lib/child.js';
+import { formatRate, formatRatio, median, printTable } from './lib/report.js';
+
+const CONTENDERS = ['tiercache', 'async-map', 'lru-cache', 'cacheable', 'cache-manager', 'bentocache'];
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '5' }, ms: { type: 'string', default: '1000' } },
+});
+const runs = Number(values.runs);
+const ms = values.ms as string;
+
+const results = new Map<string, number[]>(CONTENDERS.map((name) => [name, []]));
+for (let run = 0; run < runs; run++) {
+  const order = CONTENDERS.map((_, i) => CONTENDERS[(i + run) % CONTENDERS.length] as string);
+  for (const name of order) {
+    const { opsPerSec } = await runWorker<{ opsPerSec: number }>('l1-worker.ts', [name, ms]);
+    results.get(name)?.push(opsPerSec);
+  }
+  process.stderr.write(`run ${run + 1}/${runs} done\n`);
+}
+
+const ours = median(results.get('tiercache') as number[]);
+console.log(`\nL1 hit through get-or-compute: 10,000 keys, random access, median of ${runs} runs of ${ms} ms\n`);
+printTable([
+  ['contender', 'median ops/s', 'min', 'max', 'tiercache ÷ it'],
+  ...CONTENDERS.map((name) => {
+    const samples = results.get(name) as number[];
+    const m = median(samples);
+    return [
+      name,
+      formatRate(m),
+      formatRate(Math.min(...samples)),
+      formatRate(Math.max(...samples)),
+      formatRatio(ours / m),
+    ];
+  }),
+]);

@@ -1,0 +1,154 @@
+/**
+ * A 4-bit count-min sketch with a doorkeeper: the popularity estimate behind TinyLFU admission.
+ *
+ * TinyLFU (Einziger, Friedman & Manes, "TinyLFU: A Highly Efficient Cache Admission Policy", ACM TOS
+ * 2017) only needs to answer "is the newcomer more popular than the entry it would displace?", so
+ * counts can be tiny and approximate:
+ *
+ * - **Count-min, depth 4.** Each key owns one 4-bit counter in each of four rows; its estimate is the
+ *   minimum, which over-counts only when all four collide. Counters saturate at 15 — enough to rank.
+ *   All four counters of a key lie in one 64-byte block (16 words of eight counters, four words a
+ *   row), so an update touches one cache line and derives every index from a single re-mix: the
+ *   layout of Caffeine's current `FrequencySketch` (Manes), in JavaScript's 32-bit integers.
+ * - **Doorkeeper.** A Bloom filter in front of the counters absorbs the first sighting of a key, so the
+ *   long tail of one-hit wonders never touches the counters; the estimate adds 1 if the doorkeeper has
+ *   seen the key.
+ * - **Aging.** After `SAMPLE_FACTOR × capacity` additions every counter is halved and the doorkeeper
+ *   cleared, so yesterday's favourites fade and the sketch tracks the current distribution.
+ *
+ * Hashes come in already seeded and mixed (see `hash.ts`): the block comes from the hash's low bits,
+ * the counters within it from one re-mix.
+ */
+import { mix32 } from './hash.js';
+
+/** Additions per unit of capacity before an aging pass (the TinyLFU paper's sample size W = 10·C). */
+const SAMPLE_FACTOR = 10;
+/** Largest value of a 4-bit counter. */
+const COUNTER_MAX = 15;
+/** Mask that keeps the low 3 bits of each nibble after a right shift by one (halving all eight counters). */
+const HALVE_MASK = 0x77777777;
+/** Mask of each nibble's low bit, to count odd counters before halving. */
+const ODD_MASK = 0x11111111;
+/** Doorkeeper bits per unit of capacity; the sample holds up to 10·C keys but most are repeats. */
+const DOORKEEPER_BITS_PER_ENTRY = 16;
+/** Words in a block: one 64-byte cache line, four words for each of the four rows. */
+const BLOCK_WORDS = 16;
+/** Smallest table: a few blocks, so tiny caches still spread their keys. */
+const MIN_WORDS = BLOCK_WORDS * 4;
+
+/** Approximate access counts of keys (by hash), with aging. */
+export class FrequencySketch {
+  #table = new Uint32Array(MIN_WORDS);
+  #blockMask = MIN_WORDS / BLOCK_WORDS - 1;
+  #doorkeeper = new Uint32Array(MIN_WORDS);
+  #doorkeeperMask = MIN_WORDS * 32 - 1;
+  #sampleSize = 0;
+  #additions = 0;
+  #capacity = 0;
+
+  /** @param capacity The number of entries the cache expects to hold; the sketch sizes itself to it. */
+  constructor(capacity: number) {
+    this.ensureCapacity(capacity);
+  }
+
+  /** Entries the sketch is currently sized for. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Grows the sketch (forgetting its counts) when the cache grows past what it was sized for. */
+  ensureCapacity(capacity: number): void {
+    if (capacity <= this.#capacity) return;
+    // About one word (eight counters) per entry, as Caffeine's one long (sixteen) per entry, halved.
+    const words = Math.max(MIN_WORDS, ceilPowerOfTwo(capacity));
+    this.#capacity = capacity;
+    this.#table = new Uint32Array(words);
+    this.#blockMask = words / BLOCK_WORDS - 1;
+    const doorkeeperBits = Math.max(MIN_WORDS * 32, ceilPowerOfTwo(capacity * DOORKEEPER_BITS_PER_ENTRY));
+    this.#doorkeeper = new Uint32Array(doorkeeperBits >>> 5);
+    this.#doorkeeperMask = doorkeeperBits - 1;
+    this.#sampleSize = Math.max(capacity, 1) * SAMPLE_FACTOR;
+    this.#additions = 0;
+  }
+
+  /** Estimated accesses of the key with this hash since the last aging passes, 0 to 16. */
+  frequency(hash: number): number {
+    const counterHash = mix32(hash);
+    const block = (hash & this.#blockMask) * BLOCK_WORDS;
+    const table = this.#table;
+    let min = COUNTER_MAX;
+    for (let row = 0; row < 4; row++) {
+      const bits = counterHash >>> (row << 3);
+      const word = table[block + (row << 2) + ((bits >>> 3) & 3)] as number;
+      const count = (word >>> ((bits & 7) << 2)) & COUNTER_MAX;
+      if (count < min) min = count;
+    }
+    return this.#doorkeeperHas(hash, counterHash) ? min + 1 : min;
+  }
+
+  /** Records one access of the key with this hash. */
+  increment(hash: number): void {
+    const counterHash = mix32(hash);
+    if (!this.#doorkeeperHas(hash, counterHash)) {
+      this.#doorkeeperAdd(hash, counterHash);
+    } else {
+      const block = (hash & this.#blockMask) * BLOCK_WORDS;
+      const table = this.#table;
+      let added = false;
+      for (let row = 0; row < 4; row++) {
+        const bits = counterHash >>> (row << 3);
+        const index = block + (row << 2) + ((bits >>> 3) & 3);
+        const shift = (bits & 7) << 2;
+        const word = table[index] as number;
+        if (((word >>> shift) & COUNTER_MAX) !== COUNTER_MAX) {
+          table[index] = word + (1 << shift);
+          added = true;
+        }
+      }
+      if (!added) return; // saturated everywhere: nothing changed, the sample does not advance
+    }
+    if (++this.#additions >= this.#sampleSize) this.#age();
+  }
+
+  // The doorkeeper's two probes reuse the two hashes the counters use: no extra mixing.
+  #doorkeeperHas(hash: number, counterHash: number): boolean {
+    const a = hash & this.#doorkeeperMask;
+    const b = counterHash & this.#doorkeeperMask;
+    const dk = this.#doorkeeper;
+    return (((dk[a >>> 5] as number) >>> (a & 31)) & 1) === 1 && (((dk[b >>> 5] as number) >>> (b & 31)) & 1) === 1;
+  }
+
+  #doorkeeperAdd(hash: number, counterHash: number): void {
+    const a = hash & this.#doorkeeperMask;
+    const b = counterHash & this.#doorkeeperMask;
+    const dk = this.#doorkeeper;
+    dk[a >>> 5] = (dk[a >>> 5] as number) | (1 << (a & 31));
+    dk[b >>> 5] = (dk[b >>> 5] as number) | (1 << (b & 31));
+  }
+
+  /** Halves every counter and clears the doorkeeper. */
+  #age(): void {
+    const table = this.#table;
+    let odd = 0;
+    for (let i = 0; i < table.length; i++) {
+      const word = table[i] as number;
+      odd += popcount(word & ODD_MASK);
+      table[i] = (word >>> 1) & HALVE_MASK;
+    }
+    this.#doorkeeper.fill(0);
+    // Each key spans four counters; truncation lost half a count in each odd one.
+    this.#additions = Math.max(0, (this.#additions - (odd >>> 2)) >>> 1);
+  }
+}
+
+function ceilPowerOfTwo(n: number): number {
+  let power = 1;
+  while (power < n) power *= 2;
+  return power;
+}
+
+function popcount(word: number): number {
+  let v = word - ((word >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
+}

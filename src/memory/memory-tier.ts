@@ -1,0 +1,422 @@
+/**
+ * The in-process memory tier (L1): a bounded map with W-TinyLFU admission and eviction.
+ *
+ * ## Why W-TinyLFU
+ *
+ * LRU keeps whatever was touched last, so one scan over cold keys flushes the hot set, and a loop a
+ * little larger than the cache hits nothing at all. LFU resists scans but clings to yesterday's
+ * favourites and costs a heap. W-TinyLFU (Einziger, Eytan, Friedman & Manes, "Adaptive Software Cache
+ * Management", Middleware 2018; and "TinyLFU: A Highly Efficient Cache Admission Policy", ACM TOS 2017)
+ * takes the useful half of each, in O(1):
+ *
+ * - New entries land in a small **admission window** (1% of the capacity), an LRU that gives bursts of
+ *   fresh keys a chance to prove themselves.
+ * - The rest is the **main** space, a segmented LRU: **probation** (20%) and **protected** (80%). A hit
+ *   in probation promotes to protected; protected overflow demotes its LRU back to probation.
+ * - When the window overflows, its LRU entry becomes a **candidate** for main and duels with main's
+ *   LRU victim: the one with the higher estimated frequency stays. Estimates come from a 4-bit
+ *   count-min sketch with a doorkeeper and periodic aging (`frequency-sketch.ts`), so history costs a
+ *   few bits per entry, not a record per key ever seen.
+ * - Hash flooding: the sketch's hash is seeded per cache, and a candidate with a high frequency that
+ *   loses is still admitted with probability 1/128, so an attacker who inflates a victim's count
+ *   cannot pin it forever (Caffeine's `ADMIT_HASHDOS_THRESHOLD`).
+ *
+ * This is the policy of Caffeine's `BoundedLocalCache` (Manes), without its concurrency machinery
+ * (JavaScript has one thread per isolate, so reads reorder the lists inline) and, for now, with a fixed
+ * window (Caffeine's hill climber that resizes it is a candidate for later; see docs/design.md).
+ *
+ * ## Layout
+ *
+ * Entries live in slots: parallel arrays (key, value, hash, expiry, weight, segment) and two link
+ * arrays shared by the three segment lists (`linked-slots.ts`). The key index maps a key to its slot
+ * number, a small integer V8 stores unboxed. Compared with an object per entry, a hit touches a few
+ * dense arrays that stay in the CPU cache, and the heap holds no per-entry object to trace.
+ *
+ * ## Bounds and expiry
+ *
+ * The tier is bounded by entry count, by weight (estimated bytes), or both; each segment's share
+ * applies to both measures. Expired entries are dropped when read, preferred as eviction victims, and
+ * reclaimed by a sweeper that inspects a couple of slots per write — no timer per entry, O(1)
+ * amortised, and every expired entry is reached within `size / SWEEP_STEPS` writes.
+ */
+import { FrequencySketch } from './frequency-sketch.js';
+import { hashString } from './hash.js';
+import { LinkedSlots, NIL } from './linked-slots.js';
+
+/** Share of the capacity given to the admission window (the paper's and Caffeine's starting point). */
+const WINDOW_FRACTION = 0.01;
+/** Share of the main space given to the protected segment (segmented LRU's usual 80/20 split). */
+const PROTECTED_FRACTION = 0.8;
+/** A losing candidate at least this popular is still admitted 1 time in 128 (hash-flooding defence). */
+const ADMIT_HASHDOS_THRESHOLD = 6;
+/** 1 in this many losing popular candidates is admitted anyway. */
+const ADMIT_HASHDOS_ODDS = 128;
+/** Slots the sweeper inspects per write: small enough to be free, large enough to outpace inserts. */
+const SWEEP_STEPS = 2;
+/** Sketch size for a tier bounded only by bytes, before it has seen how many entries it holds. */
+const INITIAL_SKETCH_CAPACITY = 1024;
+/** Slots allocated up front; the arrays double as the tier fills, up to its entry bound. */
+const INITIAL_SLOTS = 256;
+
+/** The segments: the admission window, and main's probation and protected parts. */
+const WINDOW = 0;
+const PROBATION = 1;
+const PROTECTED = 2;
+const SEGMENTS = 3;
+
+/** Returned by {@link MemoryTier.get} and {@link MemoryTier.peek} when there is no live entry. */
+export const MISS: unique symbol = Symbol('tiercache.miss');
+
+/** Bounds of a {@link MemoryTier}; `Infinity` for a measure that is not bounded. */
+export interface MemoryTierLimits {
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+}
+
+/** Running totals of a {@link MemoryTier}. */
+export interface MemoryTierCounters {
+  /** Entries removed to make room. */
+  evictions: number;
+  /** Entries removed because they expired (on read, by the sweeper, or in eviction). */
+  expirations: number;
+}
+
+/** A W-TinyLFU bounded map from physical key to value. Synchronous; O(1) per operation. */
+export class MemoryTier {
+  readonly #index = new Map<string, number>();
+  readonly #keys: (string | undefined)[] = [];
+  readonly #values: unknown[] = [];
+  #hashes: Int32Array;
+  #expiresAt: Float64Array;
+  #weights: Float64Array;
+  #segments: Uint8Array;
+  readonly #links: LinkedSlots;
+  readonly #free: number[] = [];
+  #allocated: number;
+  #used = 0;
+  readonly #maxSlots: number;
+  readonly #sketch: FrequencySketch;
+  readonly #seed: number;
+  readonly #random: () => number;
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  readonly #windowMaxEntries: number;
+  readonly #windowMaxBytes: number;
+  readonly #protectedMaxEntries: number;
+  readonly #protectedMaxBytes: number;
+  #weight = 0;
+  #sweepCursor = 0;
+  /** Running totals, read by the cache's stats. */
+  readonly counters: MemoryTierCounters = { evictions: 0, expirations: 0 };
+
+  /**
+   * @param limits At least one finite bound (the cache's options check this).
+   * @param random Source of randomness for the hash seed and admission tie-breaks.
+   */
+  constructor(limits: MemoryTierLimits, random: () => number) {
+    this.#maxEntries = limits.maxEntries;
+    this.#maxBytes = limits.maxBytes;
+    this.#windowMaxEntries = windowShare(limits.maxEntries);
+    this.#windowMaxBytes = windowShare(limits.maxBytes);
+    this.#protectedMaxEntries = Math.floor((limits.maxEntries - this.#windowMaxEntries) * PROTECTED_FRACTION);
+    this.#protectedMaxBytes = Math.floor((limits.maxBytes - this.#windowMaxBytes) * PROTECTED_FRACTION);
+    this.#random = random;
+    this.#seed = Math.floor(random() * 0x1_0000_0000) | 0;
+    this.#sketch = new FrequencySketch(
+      Number.isFinite(limits.maxEntries) ? limits.maxEntries : INITIAL_SKETCH_CAPACITY,
+    );
+    // One spare slot: a new entry is placed before eviction makes room for it.
+    this.#maxSlots = limits.maxEntries + 1;
+    this.#allocated = Math.min(this.#maxSlots, INITIAL_SLOTS);
+    this.#hashes = new Int32Array(this.#allocated);
+    this.#expiresAt = new Float64Array(this.#allocated);
+    this.#weights = new Float64Array(this.#allocated);
+    this.#segments = new Uint8Array(this.#allocated);
+    this.#links = new LinkedSlots(SEGMENTS, this.#allocated);
+  }
+
+  /** Live and not-yet-swept entries. */
+  get size(): number {
+    return this.#index.size;
+  }
+
+  /** Sum of the entries' weights, in estimated bytes. */
+  get bytes(): number {
+    return this.#weight;
+  }
+
+  /** Returns the live value for a key and records the access, or {@link MISS} (dropping it if expired). */
+  get(key: string, now: number): unknown {
+    const slot = this.#index.get(key);
+    if (slot === undefined) return MISS;
+    if ((this.#expiresAt[slot] as number) <= now) {
+      this.#expire(slot);
+      return MISS;
+    }
+    this.#sketch.increment(this.#hashes[slot] as number);
+    this.#reorder(slot);
+    return this.#values[slot];
+  }
+
+  /** Returns the live value for a key without recording an access, or {@link MISS}. */
+  peek(key: string, now: number): unknown {
+    const slot = this.#index.get(key);
+    return slot !== undefined && (this.#expiresAt[slot] as number) > now ? this.#values[slot] : MISS;
+  }
+
+  /**
+   * Inserts or replaces an entry, then evicts down to the bounds.
+   * @returns `false` (and drops any older entry) when the weight alone exceeds `maxBytes`.
+   */
+  set(key: string, value: unknown, weight: number, expiresAt: number, now: number): boolean {
+    let slot = this.#index.get(key);
+    if (weight > this.#maxBytes) {
+      if (slot !== undefined) this.#unlink(slot);
+      return false;
+    }
+    if (slot !== undefined) {
+      this.#values[slot] = value;
+      this.#expiresAt[slot] = expiresAt;
+      const delta = weight - (this.#weights[slot] as number);
+      if (delta !== 0) {
+        const segment = this.#segments[slot] as number;
+        this.#links.weight[segment] = (this.#links.weight[segment] as number) + delta;
+        this.#weight += delta;
+        this.#weights[slot] = weight;
+      }
+      this.#sketch.increment(this.#hashes[slot] as number);
+      this.#reorder(slot);
+    } else {
+      slot = this.#allocate();
+      const hash = hashString(key, this.#seed);
+      this.#index.set(key, slot);
+      this.#keys[slot] = key;
+      this.#values[slot] = value;
+      this.#hashes[slot] = hash;
+      this.#expiresAt[slot] = expiresAt;
+      this.#weights[slot] = weight;
+      this.#segments[slot] = WINDOW;
+      this.#links.push(WINDOW, slot, weight);
+      this.#weight += weight;
+      if (this.#index.size > this.#sketch.capacity) this.#sketch.ensureCapacity(this.#index.size * 2);
+      this.#sketch.increment(hash);
+    }
+    this.#sweep(now);
+    this.#evict(now);
+    return true;
+  }
+
+  /** Removes a key. @returns whether it was present. */
+  delete(key: string): boolean {
+    const slot = this.#index.get(key);
+    if (slot === undefined) return false;
+    this.#unlink(slot);
+    return true;
+  }
+
+  /** Removes every key the predicate accepts (O(size); for namespace clears). @returns how many. */
+  deleteWhere(predicate: (key: string) => boolean): number {
+    let removed = 0;
+    for (const [key, slot] of this.#index) {
+      if (predicate(key)) {
+        this.#unlink(slot);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Removes everything. */
+  clear(): void {
+    this.#index.clear();
+    this.#keys.fill(undefined);
+    this.#values.fill(undefined);
+    this.#links.clear();
+    this.#free.length = 0;
+    this.#used = 0;
+    this.#weight = 0;
+    this.#sweepCursor = 0;
+  }
+
+  /** The physical keys present (live or not yet swept), for tests and diagnostics. */
+  keys(): IterableIterator<string> {
+    return this.#index.keys();
+  }
+
+  /** Moves an accessed slot within its segments. */
+  #reorder(slot: number): void {
+    const links = this.#links;
+    const segment = this.#segments[slot] as number;
+    if (segment === PROBATION) {
+      // A second look while on probation earns a place in the protected segment.
+      const weight = this.#weights[slot] as number;
+      links.remove(PROBATION, slot, weight);
+      this.#segments[slot] = PROTECTED;
+      links.push(PROTECTED, slot, weight);
+      this.#demoteProtectedOverflow();
+    } else {
+      links.moveToTail(segment, slot);
+    }
+  }
+
+  #demoteProtectedOverflow(): void {
+    const links = this.#links;
+    while (
+      ((links.count[PROTECTED] as number) > this.#protectedMaxEntries ||
+        (links.weight[PROTECTED] as number) > this.#protectedMaxBytes) &&
+      links.head[PROTECTED] !== NIL
+    ) {
+      const demoted = links.head[PROTECTED] as number;
+      const weight = this.#weights[demoted] as number;
+      links.remove(PROTECTED, demoted, weight);
+      this.#segments[demoted] = PROBATION;
+      links.push(PROBATION, demoted, weight);
+    }
+  }
+
+  #isOverCapacity(): boolean {
+    return this.#index.size > this.#maxEntries || this.#weight > this.#maxBytes;
+  }
+
+  /** Evicts until both bounds hold; the shape of Caffeine's `evictFromWindow` + `evictFromMain`. */
+  #evict(now: number): void {
+    const links = this.#links;
+    const expiresAt = this.#expiresAt;
+    let candidate = this.#moveWindowOverflowToProbation();
+    let candidateSegment = PROBATION;
+    let victim = links.head[PROBATION] as number;
+    let victimSegment = PROBATION;
+    while (this.#isOverCapacity()) {
+      // With no candidates from the window's overflow, the window's own LRU is the next candidate.
+      if (candidate === NIL && candidateSegment === PROBATION) {
+        candidate = links.head[WINDOW] as number;
+        candidateSegment = WINDOW;
+      }
+      // Probation exhausted: take victims from protected, then from the window.
+      if (candidate === NIL && victim === NIL) {
+        if (victimSegment === PROBATION) {
+          victim = links.head[PROTECTED] as number;
+          victimSegment = PROTECTED;
+          continue;
+        }
+        if (victimSegment === PROTECTED) {
+          victim = links.head[WINDOW] as number;
+          victimSegment = WINDOW;
+          continue;
+        }
+        break;
+      }
+      let evict: number;
+      if (victim === NIL) {
+        evict = candidate;
+        candidate = links.next[candidate] as number;
+      } else if (candidate === NIL) {
+        evict = victim;
+        victim = links.next[victim] as number;
+      } else if (candidate === victim) {
+        evict = candidate;
+        victim = links.next[victim] as number;
+        candidate = NIL;
+      } else if ((expiresAt[candidate] as number) <= now) {
+        // Dead entries go first, whatever their popularity.
+        evict = candidate;
+        candidate = links.next[candidate] as number;
+      } else if ((expiresAt[victim] as number) <= now) {
+        evict = victim;
+        victim = links.next[victim] as number;
+      } else if (this.#admit(candidate, victim)) {
+        evict = victim;
+        victim = links.next[victim] as number;
+        candidate = links.next[candidate] as number;
+      } else {
+        evict = candidate;
+        candidate = links.next[candidate] as number;
+      }
+      if ((expiresAt[evict] as number) <= now) this.counters.expirations++;
+      else this.counters.evictions++;
+      this.#unlink(evict);
+    }
+  }
+
+  /** Moves the window's overflow to probation's MRU end. @returns the first slot moved, or NIL. */
+  #moveWindowOverflowToProbation(): number {
+    const links = this.#links;
+    let first = NIL;
+    while (
+      ((links.count[WINDOW] as number) > this.#windowMaxEntries ||
+        (links.weight[WINDOW] as number) > this.#windowMaxBytes) &&
+      links.head[WINDOW] !== NIL
+    ) {
+      const moved = links.head[WINDOW] as number;
+      const weight = this.#weights[moved] as number;
+      links.remove(WINDOW, moved, weight);
+      this.#segments[moved] = PROBATION;
+      links.push(PROBATION, moved, weight);
+      if (first === NIL) first = moved;
+    }
+    return first;
+  }
+
+  /** TinyLFU's admission test: does the candidate deserve the victim's place? */
+  #admit(candidate: number, victim: number): boolean {
+    const candidateFrequency = this.#sketch.frequency(this.#hashes[candidate] as number);
+    const victimFrequency = this.#sketch.frequency(this.#hashes[victim] as number);
+    if (candidateFrequency > victimFrequency) return true;
+    if (candidateFrequency >= ADMIT_HASHDOS_THRESHOLD) {
+      return Math.floor(this.#random() * ADMIT_HASHDOS_ODDS) === 0;
+    }
+    return false;
+  }
+
+  /** Inspects a few slots per write and drops the expired ones. */
+  #sweep(now: number): void {
+    for (let step = 0; step < SWEEP_STEPS; step++) {
+      const slot = this.#sweepCursor;
+      this.#sweepCursor = slot + 1 >= this.#used ? 0 : slot + 1;
+      if (this.#keys[slot] !== undefined && (this.#expiresAt[slot] as number) <= now) this.#expire(slot);
+    }
+  }
+
+  #expire(slot: number): void {
+    this.counters.expirations++;
+    this.#unlink(slot);
+  }
+
+  #unlink(slot: number): void {
+    const weight = this.#weights[slot] as number;
+    this.#index.delete(this.#keys[slot] as string);
+    this.#links.remove(this.#segments[slot] as number, slot, weight);
+    this.#weight -= weight;
+    this.#keys[slot] = undefined;
+    this.#values[slot] = undefined;
+    this.#free.push(slot);
+  }
+
+  /** A free slot: a released one, else the next unused one, growing the arrays when full. */
+  #allocate(): number {
+    const released = this.#free.pop();
+    if (released !== undefined) return released;
+    if (this.#used === this.#allocated) this.#grow(Math.min(this.#maxSlots, this.#allocated * 2));
+    return this.#used++;
+  }
+
+  #grow(allocated: number): void {
+    this.#hashes = grown(new Int32Array(allocated), this.#hashes);
+    this.#expiresAt = grown(new Float64Array(allocated), this.#expiresAt);
+    this.#weights = grown(new Float64Array(allocated), this.#weights);
+    this.#segments = grown(new Uint8Array(allocated), this.#segments);
+    this.#links.grow(allocated);
+    this.#allocated = allocated;
+  }
+}
+
+function grown<T extends Int32Array | Float64Array | Uint8Array>(target: T, source: T): T {
+  target.set(source as never);
+  return target;
+}
+
+/** The window's share of a bound: at least 1 unit of a finite bound, as in Caffeine. */
+function windowShare(max: number): number {
+  if (!Number.isFinite(max)) return max;
+  return max - Math.floor(max * (1 - WINDOW_FRACTION));
+}

@@ -1,0 +1,259 @@
+/**
+ * Options: the one options type, every default in one place, and validation done once at construction.
+ * Per-call options are resolved against the cache's resolved options with the same validators.
+ */
+import { CoarseClock } from './clock.js';
+import { ConfigError } from './errors.js';
+import { estimateSize } from './memory/weigher.js';
+
+/**
+ * A duration: milliseconds as a number, or a string with a unit — `'250ms'`, `'300s'`, `'5m'`, `'24h'`,
+ * `'7d'`. Must be finite and greater than zero.
+ */
+export type Duration = number | string;
+
+/** A source of wall-clock time in milliseconds. Inject one in tests so they never sleep. */
+export interface Clock {
+  /** Milliseconds since an arbitrary, fixed origin; must never go backwards. */
+  now(): number;
+}
+
+/** Bounds and behaviour of the in-process memory tier (L1). At least one bound is required. */
+export interface MemoryTierOptions {
+  /** Most entries the L1 holds. No default: give this, `maxBytes`, or both. */
+  maxEntries?: number;
+  /** Most estimated bytes (see {@link CacheOptions.weigher}) the L1 holds. No default. */
+  maxBytes?: number;
+}
+
+/** Options of {@link createCache}. Only `ttl` is required. */
+export interface CacheOptions {
+  /**
+   * Default time to live of every entry. **Required**: a cache without a TTL serves stale data forever.
+   * Zero, negative, NaN and infinite values are refused.
+   */
+  ttl: Duration;
+  /** TTL of cached `null` values (negative caching). Default: `ttl`. */
+  nullTtl?: Duration;
+  /**
+   * Spread expiries of keys written together: each write's TTL is scaled by a random factor in
+   * `[1 − ttlJitter, 1 + ttlJitter]`. A fraction in `[0, 1)`. Default: `0` (no jitter).
+   */
+  ttlJitter?: number;
+  /** Longest key accepted, in UTF-8 bytes. Default: `1024`. */
+  maxKeyLength?: number;
+  /**
+   * Heaviest value cached, in estimated bytes (see `weigher`). A heavier value from a loader is returned
+   * to the caller but not cached, and counted in `stats().refusedTooLarge`. Default: 1 MiB.
+   */
+  maxEntryBytes?: number;
+  /**
+   * By default the cache hands out the very object it holds (fast, allocation-free), so callers must not
+   * mutate what they get. With `copyOnRead: true` the cache keeps its own `structuredClone` of every value
+   * written and gives each reader a fresh clone. Default: `false`.
+   */
+  copyOnRead?: boolean;
+  /**
+   * The in-process memory tier, or `false` for none. Default: `{ maxEntries: 10_000 }`. An object with
+   * neither `maxEntries` nor `maxBytes` is refused: an unbounded L1 is a memory leak.
+   */
+  l1?: MemoryTierOptions | false;
+  /**
+   * Estimates a value's size in bytes, for `maxEntryBytes` and `l1.maxBytes`. Default: a structural
+   * estimate of V8's heap use (strings 2 bytes a character, numbers 8, objects by their fields).
+   */
+  weigher?: (value: unknown) => number;
+  /** Time source. Default: `Date.now()`, read at most once a millisecond (see `clock.ts`). */
+  clock?: Clock;
+  /** Random source in `[0, 1)`, used for jitter, hash seeds and admission tie-breaks. Default: `Math.random`. */
+  random?: () => number;
+}
+
+/** Per-call options; each overrides the cache's option of the same name for this call only. */
+export interface CallOptions {
+  /** Time to live of the entry this call writes. */
+  ttl?: Duration;
+  /** TTL if the value written is `null`. */
+  nullTtl?: Duration;
+  /** TTL jitter fraction for this write. */
+  ttlJitter?: number;
+}
+
+/** Options after defaults and validation; durations in milliseconds. */
+export interface ResolvedOptions {
+  readonly ttl: number;
+  readonly nullTtl: number;
+  readonly ttlJitter: number;
+  readonly maxKeyLength: number;
+  readonly maxEntryBytes: number;
+  readonly copyOnRead: boolean;
+  readonly l1: { readonly maxEntries: number; readonly maxBytes: number } | false;
+  readonly weigher: (value: unknown) => number;
+  readonly clock: Clock;
+  readonly random: () => number;
+}
+
+/** Every default, in one place. */
+export const DEFAULTS = {
+  maxKeyLength: 1024,
+  maxEntryBytes: 1024 * 1024,
+  ttlJitter: 0,
+  copyOnRead: false,
+  l1: { maxEntries: 10_000 },
+} as const;
+
+const CACHE_OPTION_NAMES = new Set<string>([
+  'ttl',
+  'nullTtl',
+  'ttlJitter',
+  'maxKeyLength',
+  'maxEntryBytes',
+  'copyOnRead',
+  'l1',
+  'weigher',
+  'clock',
+  'random',
+]);
+const L1_OPTION_NAMES = new Set<string>(['maxEntries', 'maxBytes']);
+const CALL_OPTION_NAMES = new Set<string>(['ttl', 'nullTtl', 'ttlJitter']);
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/;
+
+/**
+ * Parses a {@link Duration} into milliseconds.
+ * @throws ConfigError naming `option` when the value is missing, not finite, or not above zero.
+ */
+export function parseDuration(value: unknown, option: string): number {
+  let ms: number;
+  if (typeof value === 'number') {
+    ms = value;
+  } else if (typeof value === 'string') {
+    const match = DURATION_PATTERN.exec(value);
+    if (match === null) {
+      throw new ConfigError(
+        option,
+        `${JSON.stringify(value)} is not a duration; use milliseconds or a string such as '300s', '5m' or '24h'.`,
+      );
+    }
+    ms = Number(match[1]) * (UNIT_MS[match[2] as string] as number);
+  } else {
+    throw new ConfigError(
+      option,
+      value === undefined
+        ? 'it is required; every entry needs a TTL (e.g. 300_000 or "5m").'
+        : `expected milliseconds or a string such as '5m', got ${typeof value}.`,
+    );
+  }
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new ConfigError(option, `a TTL must be finite and above zero, got ${String(value)}.`);
+  }
+  return ms;
+}
+
+function positiveInteger(value: unknown, option: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigError(option, `expected a whole number above zero, got ${String(value)}.`);
+  }
+  return value;
+}
+
+function jitterFraction(value: unknown, option: string): number {
+  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
+    throw new ConfigError(option, `expected a fraction in [0, 1), got ${String(value)}.`);
+  }
+  return value;
+}
+
+function boolean(value: unknown, option: string): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(option, `expected true or false, got ${String(value)}.`);
+  return value;
+}
+
+function rejectUnknown(given: object, known: Set<string>, where: string): void {
+  for (const name of Object.keys(given)) {
+    if (!known.has(name)) {
+      throw new ConfigError(`${where}${name}`, `unknown option; the known ones are ${[...known].join(', ')}.`);
+    }
+  }
+}
+
+function resolveL1(value: unknown): ResolvedOptions['l1'] {
+  if (value === false) return false;
+  if (value === undefined) return { maxEntries: DEFAULTS.l1.maxEntries, maxBytes: Number.POSITIVE_INFINITY };
+  if (typeof value !== 'object' || value === null) {
+    throw new ConfigError('l1', 'expected an object such as { maxEntries: 10_000 }, or false for no L1.');
+  }
+  rejectUnknown(value, L1_OPTION_NAMES, 'l1.');
+  const { maxEntries, maxBytes } = value as MemoryTierOptions;
+  if (maxEntries === undefined && maxBytes === undefined) {
+    throw new ConfigError(
+      'l1',
+      'an unbounded memory tier grows until the process dies; set l1.maxEntries, l1.maxBytes, or both.',
+    );
+  }
+  return {
+    maxEntries: maxEntries === undefined ? Number.POSITIVE_INFINITY : positiveInteger(maxEntries, 'l1.maxEntries'),
+    maxBytes: maxBytes === undefined ? Number.POSITIVE_INFINITY : positiveInteger(maxBytes, 'l1.maxBytes'),
+  };
+}
+
+/** Validates cache options and fills in defaults. Call once, at construction. */
+export function resolveOptions(options: CacheOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('options', 'createCache needs an options object with at least a ttl, e.g. { ttl: "5m" }.');
+  }
+  rejectUnknown(options, CACHE_OPTION_NAMES, '');
+  const ttl = parseDuration(options.ttl, 'ttl');
+  const { weigher, clock, random } = options;
+  if (weigher !== undefined && typeof weigher !== 'function') {
+    throw new ConfigError('weigher', 'expected a function (value) => bytes.');
+  }
+  if (clock !== undefined && typeof clock?.now !== 'function') {
+    throw new ConfigError('clock', 'expected an object with a now() method returning milliseconds.');
+  }
+  if (random !== undefined && typeof random !== 'function') {
+    throw new ConfigError('random', 'expected a function returning a number in [0, 1).');
+  }
+  return {
+    ttl,
+    nullTtl: options.nullTtl === undefined ? ttl : parseDuration(options.nullTtl, 'nullTtl'),
+    ttlJitter: options.ttlJitter === undefined ? DEFAULTS.ttlJitter : jitterFraction(options.ttlJitter, 'ttlJitter'),
+    maxKeyLength:
+      options.maxKeyLength === undefined
+        ? DEFAULTS.maxKeyLength
+        : positiveInteger(options.maxKeyLength, 'maxKeyLength'),
+    maxEntryBytes:
+      options.maxEntryBytes === undefined
+        ? DEFAULTS.maxEntryBytes
+        : positiveInteger(options.maxEntryBytes, 'maxEntryBytes'),
+    copyOnRead: options.copyOnRead === undefined ? DEFAULTS.copyOnRead : boolean(options.copyOnRead, 'copyOnRead'),
+    l1: resolveL1(options.l1),
+    weigher: weigher ?? estimateSize,
+    clock: clock ?? new CoarseClock(),
+    random: random ?? Math.random,
+  };
+}
+
+/** The write-time settings of one call: cache options overridden by the call's own. */
+export interface WriteSettings {
+  readonly ttl: number;
+  readonly nullTtl: number;
+  readonly ttlJitter: number;
+}
+
+/** Resolves per-call options against the cache's. Returns the cache's own settings object when none are given. */
+export function resolveCallOptions(base: ResolvedOptions, call: CallOptions | undefined): WriteSettings {
+  if (call === undefined) return base;
+  if (typeof call !== 'object' || call === null) {
+    throw new ConfigError('options', 'per-call options must be an object such as { ttl: "30s" }.');
+  }
+  rejectUnknown(call, CALL_OPTION_NAMES, '');
+  const ttl = call.ttl === undefined ? base.ttl : parseDuration(call.ttl, 'ttl');
+  return {
+    ttl,
+    // A call that shortens ttl without naming nullTtl keeps the cache's nullTtl unless that is longer.
+    nullTtl: call.nullTtl === undefined ? Math.min(base.nullTtl, ttl) : parseDuration(call.nullTtl, 'nullTtl'),
+    ttlJitter: call.ttlJitter === undefined ? base.ttlJitter : jitterFraction(call.ttlJitter, 'ttlJitter'),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * In-process single-flight: concurrent calls for one key share one execution and its outcome
+ * (groupcache's `singleflight`). The flight is forgotten as soon as it settles, so a failure is
+ * never cached and the next call starts afresh.
+ */
+
+/** One execution in progress for a key. */
+export interface Flight<T> {
+  /** Settles with the execution's outcome; every caller of the key awaits this one promise. */
+  readonly promise: Promise<T>;
+  /**
+   * Set when a write for the key arrived while the execution ran: its result is outdated and must be
+   * returned to the callers who asked before the write, but not stored.
+   */
+  superseded: boolean;
+}
+
+/** A map of keys to their in-progress {@link Flight}s. */
+export class SingleFlight<T> {
+  readonly #flights = new Map<string, Flight<T>>();
+
+  /** The flight in progress for a key, if any. */
+  get(key: string): Flight<T> | undefined {
+    return this.#flights.get(key);
+  }
+
+  /** Flights in progress. */
+  get size(): number {
+    return this.#flights.size;
+  }
+
+  /**
+   * Starts the execution for a key that has no flight (check {@link get} first).
+   * @param run Receives its own flight, so it can see whether it was superseded before it stores.
+   */
+  start(key: string, run: (flight: Flight<T>) => Promise<T>): Flight<T> {
+    const flight: { promise: Promise<T>; superseded: boolean } = { promise: undefined as never, superseded: false };
+    this.#flights.set(key, flight);
+    flight.promise = this.#settle(key, flight, run);
+    return flight;
+  }
+
+  /** Marks the flights of every key the predicate accepts (all when omitted) as superseded. */
+  supersede(predicate?: (key: string) => boolean): void {
+    for (const [key, flight] of this.#flights) {
+      if (predicate === undefined || predicate(key)) flight.superseded = true;
+    }
+  }
+
+  /** Marks one key's flight, if any, as superseded. */
+  supersedeKey(key: string): void {
+    const flight = this.#flights.get(key);
+    if (flight !== undefined) flight.superseded = true;
+  }
+
+  async #settle(key: string, flight: Flight<T>, run: (flight: Flight<T>) => Promise<T>): Promise<T> {
+    try {
+      return await run(flight);
+    } finally {
+      // Forget before the callers resume, so any of them that calls again starts a new flight.
+      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    }
+  }
+}

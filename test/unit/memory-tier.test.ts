@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { MemoryTier, MISS } from '../../src/memory/memory-tier.js';
+import { seededRandom } from '../../workload/random.js';
+
+const FOREVER = Number.MAX_SAFE_INTEGER;
+const tier = (maxEntries: number, maxBytes = Number.POSITIVE_INFINITY, seed = 7) =>
+  new MemoryTier({ maxEntries, maxBytes }, seededRandom(seed));
+
+describe('MemoryTier', () => {
+  it('returns what was set, by reference', () => {
+    const t = tier(10);
+    const value = { a: 1 };
+    t.set('k', value, 8, FOREVER, 0);
+    assert.equal(t.get('k', 0), value);
+    assert.equal(t.peek('k', 0), value);
+    assert.equal(t.get('missing', 0), MISS);
+  });
+
+  it('never holds more than maxEntries', () => {
+    const t = tier(100);
+    for (let i = 0; i < 10_000; i++) t.set(`k${i}`, i, 8, FOREVER, 0);
+    assert.equal(t.size, 100);
+    assert.equal(t.counters.evictions, 9_900);
+  });
+
+  it('never holds more than maxBytes, and refuses an entry heavier than the whole tier', () => {
+    const t = tier(Number.POSITIVE_INFINITY, 1000);
+    for (let i = 0; i < 500; i++) t.set(`k${i}`, i, 1 + (i % 50), FOREVER, 0);
+    assert.ok(t.bytes <= 1000, `bytes ${t.bytes}`);
+    t.set('k1', 'old', 10, FOREVER, 0);
+    assert.equal(t.set('k1', 'huge', 1001, FOREVER, 0), false);
+    assert.equal(t.peek('k1', 0), MISS, 'a refused write drops the older value');
+  });
+
+  it('expires entries on read, without a timer', () => {
+    const t = tier(10);
+    t.set('k', 'v', 8, 100, 0);
+    assert.equal(t.get('k', 99), 'v');
+    assert.equal(t.get('k', 100), MISS);
+    assert.equal(t.size, 0);
+    assert.equal(t.counters.expirations, 1);
+  });
+
+  it('sweeps expired entries during writes', () => {
+    const t = tier(10_000);
+    for (let i = 0; i < 1000; i++) t.set(`old${i}`, i, 8, 100, 0);
+    // Each write inspects two slots, so ⌈slots / 2⌉ writes reach every old entry wherever the cursor starts.
+    for (let i = 0; i < 501; i++) t.set(`new${i}`, i, 8, FOREVER, 200);
+    assert.equal(t.size, 501);
+    assert.equal(t.counters.expirations, 1000);
+  });
+
+  it('evicts expired entries before live ones when full', () => {
+    const t = tier(100);
+    for (let i = 0; i < 99; i++) t.set(`live${i}`, i, 8, FOREVER, 0);
+    t.set('dying', 'x', 8, 50, 0);
+    for (let i = 0; i < 99; i++) for (let r = 0; r < 3; r++) t.get(`live${i}`, 0); // popular
+    for (let r = 0; r < 10; r++) t.get('dying', 0); // the most popular of all, but about to die
+    t.set('new', 'y', 8, FOREVER, 60);
+    assert.equal(t.peek('dying', 60), MISS);
+    assert.equal(t.counters.expirations, 1);
+    assert.equal(t.counters.evictions, 0);
+    assert.equal(t.size, 100);
+  });
+
+  it('keeps a frequently read hot set through a scan of one-hit wonders (LRU would not)', () => {
+    const t = tier(1000);
+    const hot = Array.from({ length: 500 }, (_, i) => `hot${i}`);
+    for (let round = 0; round < 5; round++)
+      for (const key of hot) if (t.get(key, 0) === MISS) t.set(key, key, 8, FOREVER, 0);
+    for (let i = 0; i < 20_000; i++) if (t.get(`scan${i}`, 0) === MISS) t.set(`scan${i}`, i, 8, FOREVER, 0);
+    const survivors = hot.filter((key) => t.peek(key, 0) !== MISS).length;
+    assert.ok(survivors >= 490, `only ${survivors} of 500 hot keys survived the scan`);
+  });
+
+  it('admits a newcomer once it is more popular than the victim', () => {
+    const t = tier(100);
+    for (let i = 0; i < 100; i++) t.set(`k${i}`, i, 8, FOREVER, 0);
+    // A newcomer seen many times (misses count when the caller then sets it) wins a place.
+    for (let r = 0; r < 6; r++) t.set('rising', r, 8, FOREVER, 0);
+    assert.equal(t.peek('rising', 0), 5);
+  });
+
+  it('deletes, deletes by predicate, and clears', () => {
+    const t = tier(100);
+    for (let i = 0; i < 10; i++) t.set(i % 2 === 0 ? `even${i}` : `odd${i}`, i, 8, FOREVER, 0);
+    assert.equal(t.delete('even0'), true);
+    assert.equal(t.delete('even0'), false);
+    assert.equal(
+      t.deleteWhere((key) => key.startsWith('odd')),
+      5,
+    );
+    assert.deepEqual([...t.keys()].sort(), ['even2', 'even4', 'even6', 'even8']);
+    t.clear();
+    assert.equal(t.size, 0);
+    assert.equal(t.bytes, 0);
+    t.set('again', 1, 8, FOREVER, 0);
+    assert.equal(t.get('again', 0), 1);
+  });
+
+  it('updates weight on overwrite', () => {
+    const t = tier(10, 100);
+    t.set('k', 'a', 40, FOREVER, 0);
+    t.set('k', 'b', 90, FOREVER, 0);
+    assert.equal(t.bytes, 90);
+    t.set('j', 'c', 20, FOREVER, 0);
+    assert.ok(t.bytes <= 100);
+  });
+
+  it('property: bounds always hold and a live key returns the last value written', () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('set' as const),
+        key: fc.integer({ min: 0, max: 60 }),
+        weight: fc.integer({ min: 1, max: 40 }),
+        ttl: fc.integer({ min: 1, max: 50 }),
+      }),
+      fc.record({ kind: fc.constant('get' as const), key: fc.integer({ min: 0, max: 60 }) }),
+      fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 60 }) }),
+      fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 10 }) }),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 40, max: 400 }),
+        fc.array(op, { maxLength: 400 }),
+        (maxEntries, maxBytes, ops) => {
+          const t = tier(maxEntries, maxBytes);
+          const model = new Map<string, { value: number; expiresAt: number }>();
+          let now = 0;
+          let version = 0;
+          for (const o of ops) {
+            if (o.kind === 'tick') {
+              now += o.ms;
+              continue;
+            }
+            const key = `k${o.key}`;
+            if (o.kind === 'set') {
+              version++;
+              t.set(key, version, o.weight, now + o.ttl, now);
+              model.set(key, { value: version, expiresAt: now + o.ttl });
+            } else if (o.kind === 'delete') {
+              t.delete(key);
+              model.delete(key);
+            } else {
+              const got = t.get(key, now);
+              const expected = model.get(key);
+              // The tier may have evicted the key, but if it answers, it answers with the last write,
+              // and never with an expired or deleted value.
+              if (got !== MISS) {
+                assert.ok(expected !== undefined && expected.expiresAt > now, `${key} served after delete or expiry`);
+                assert.equal(got, expected.value);
+              }
+            }
+            assert.ok(t.size <= maxEntries, `size ${t.size} > ${maxEntries}`);
+            assert.ok(t.bytes <= maxBytes, `bytes ${t.bytes} > ${maxBytes}`);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
