@@ -43,3 +43,17 @@ printTable([
     ];
   }),
 ]);
+
+const MEMORY_CONTENDERS = ['tiercache', 'lru-cache', 'map'];
+const memory = new Map<string, number[]>(MEMORY_CONTENDERS.map((name) => [name, []]));
+for (let run = 0; run < 3; run++) {
+  for (const name of MEMORY_CONTENDERS) {
+    const { bytesPerEntry } = await runWorker<{ bytesPerEntry: number }>('memory-worker.ts', [name], ['--expose-gc']);
+    memory.get(name)?.push(bytesPerEntry);
+  }
+}
+console.log('\nHeap per entry: 1,000,000 small entries (key strings excluded), median of 3 runs\n');
+printTable([
+  ['contender', 'bytes/entry'],
+  ...MEMORY_CONTENDERS.map((name) => [name === 'map' ? 'Map (no policy, no TTL)' : name, median(memory.get(name) as number[]).toFixed(0)]),
+]);

@@ -21,9 +21,14 @@
  *   loses is still admitted with probability 1/128, so an attacker who inflates a victim's count
  *   cannot pin it forever (Caffeine's `ADMIT_HASHDOS_THRESHOLD`).
  *
- * This is the policy of Caffeine's `BoundedLocalCache` (Manes), without its concurrency machinery
- * (JavaScript has one thread per isolate, so reads reorder the lists inline) and, for now, with a fixed
- * window (Caffeine's hill climber that resizes it is a candidate for later; see docs/design.md).
+ * - **Adaptive window.** The best window size depends on the workload: recency-heavy traffic wants a
+ *   large window (LRU-like), frequency-heavy traffic a small one. A hill climber samples the hit rate
+ *   every `10 × capacity` requests and moves the window by 6.25% of the capacity in whichever direction
+ *   improved it, decaying the step by 2% a sample and restarting it when the hit rate jumps by 5 points
+ *   (Einziger et al. 2018, §4; Caffeine's `climb()`).
+ *
+ * This is the policy of Caffeine's `BoundedLocalCache` (Manes), without its concurrency machinery:
+ * JavaScript has one thread per isolate, so reads reorder the lists inline instead of through buffers.
  *
  * ## Layout
  *
@@ -43,8 +48,18 @@ import { FrequencySketch } from './frequency-sketch.js';
 import { hashString } from './hash.js';
 import { LinkedSlots, NIL } from './linked-slots.js';
 
-/** Share of the capacity given to the admission window (the paper's and Caffeine's starting point). */
-const WINDOW_FRACTION = 0.01;
+/** Share of the capacity given to the admission window at first (the paper's and Caffeine's start). */
+const INITIAL_WINDOW_FRACTION = 0.01;
+/** Largest window share the climber may reach: main keeps at least a fifth of the capacity. */
+const MAX_WINDOW_FRACTION = 0.8;
+/** The climber's step, as a share of the capacity (Caffeine's `HILL_CLIMBER_STEP_PERCENT`). */
+const CLIMBER_STEP_FRACTION = 0.0625;
+/** A change in sampled hit rate this large restarts the climb with a full step. */
+const CLIMBER_RESTART_THRESHOLD = 0.05;
+/** Each sample shrinks the step by this factor, so the window settles. */
+const CLIMBER_STEP_DECAY = 0.98;
+/** Most entries moved between segments in one resize, so a resize never stalls a write. */
+const CLIMBER_TRANSFER_LIMIT = 1000;
 /** Share of the main space given to the protected segment (segmented LRU's usual 80/20 split). */
 const PROTECTED_FRACTION = 0.8;
 /** A losing candidate at least this popular is still admitted 1 time in 128 (hash-flooding defence). */
@@ -100,11 +115,17 @@ export class MemoryTier {
   readonly #random: () => number;
   readonly #maxEntries: number;
   readonly #maxBytes: number;
-  readonly #windowMaxEntries: number;
-  readonly #windowMaxBytes: number;
-  readonly #protectedMaxEntries: number;
-  readonly #protectedMaxBytes: number;
+  #windowMaxEntries = 0;
+  #windowMaxBytes = 0;
+  #protectedMaxEntries = 0;
+  #protectedMaxBytes = 0;
   #weight = 0;
+  // Hill climber state.
+  #windowFraction = INITIAL_WINDOW_FRACTION;
+  #climberStep = -CLIMBER_STEP_FRACTION; // Caffeine starts by shrinking the window
+  #previousHitRate = 0;
+  #hitsInSample = 0;
+  #missesInSample = 0;
   #sweepCursor = 0;
   /** Running totals, read by the cache's stats. */
   readonly counters: MemoryTierCounters = { evictions: 0, expirations: 0 };
@@ -116,10 +137,7 @@ export class MemoryTier {
   constructor(limits: MemoryTierLimits, random: () => number) {
     this.#maxEntries = limits.maxEntries;
     this.#maxBytes = limits.maxBytes;
-    this.#windowMaxEntries = windowShare(limits.maxEntries);
-    this.#windowMaxBytes = windowShare(limits.maxBytes);
-    this.#protectedMaxEntries = Math.floor((limits.maxEntries - this.#windowMaxEntries) * PROTECTED_FRACTION);
-    this.#protectedMaxBytes = Math.floor((limits.maxBytes - this.#windowMaxBytes) * PROTECTED_FRACTION);
+    this.#setWindowFraction(INITIAL_WINDOW_FRACTION);
     this.#random = random;
     this.#seed = Math.floor(random() * 0x1_0000_0000) | 0;
     this.#sketch = new FrequencySketch(
@@ -145,6 +163,11 @@ export class MemoryTier {
     return this.#weight;
   }
 
+  /** The admission window's current share of the capacity (the hill climber moves it). */
+  get windowFraction(): number {
+    return this.#windowFraction;
+  }
+
   /** Returns the live value for a key and records the access, or {@link MISS} (dropping it if expired). */
   get(key: string, now: number): unknown {
     const slot = this.#index.get(key);
@@ -155,6 +178,7 @@ export class MemoryTier {
     }
     this.#sketch.increment(this.#hashes[slot] as number);
     this.#reorder(slot);
+    this.#hitsInSample++;
     return this.#values[slot];
   }
 
@@ -186,6 +210,7 @@ export class MemoryTier {
       }
       this.#sketch.increment(this.#hashes[slot] as number);
       this.#reorder(slot);
+      this.#hitsInSample++;
     } else {
       slot = this.#allocate();
       const hash = hashString(key, this.#seed);
@@ -200,9 +225,11 @@ export class MemoryTier {
       this.#weight += weight;
       if (this.#index.size > this.#sketch.capacity) this.#sketch.ensureCapacity(this.#index.size * 2);
       this.#sketch.increment(hash);
+      this.#missesInSample++;
     }
     this.#sweep(now);
     this.#evict(now);
+    this.#climb();
     return true;
   }
 
@@ -368,6 +395,58 @@ export class MemoryTier {
     return false;
   }
 
+  /** Once a sample is complete, moves the window in the direction that raised the hit rate. */
+  #climb(): void {
+    const requests = this.#hitsInSample + this.#missesInSample;
+    if (requests < this.#sketch.sampleSize) return;
+    const hitRate = this.#hitsInSample / requests;
+    const change = hitRate - this.#previousHitRate;
+    const step = change >= 0 ? this.#climberStep : -this.#climberStep;
+    this.#climberStep =
+      Math.abs(change) >= CLIMBER_RESTART_THRESHOLD
+        ? CLIMBER_STEP_FRACTION * Math.sign(step || 1)
+        : step * CLIMBER_STEP_DECAY;
+    this.#previousHitRate = hitRate;
+    this.#hitsInSample = 0;
+    this.#missesInSample = 0;
+    const fraction = Math.min(MAX_WINDOW_FRACTION, Math.max(0, this.#windowFraction + step));
+    if (fraction === this.#windowFraction) return;
+    const grew = fraction > this.#windowFraction;
+    this.#setWindowFraction(fraction);
+    if (grew) this.#fillWindowFromMain();
+    // A shrunk window's overflow moves to probation on the next write's eviction pass.
+    this.#demoteProtectedOverflow();
+  }
+
+  #setWindowFraction(fraction: number): void {
+    this.#windowFraction = fraction;
+    this.#windowMaxEntries = windowShare(this.#maxEntries, fraction);
+    this.#windowMaxBytes = windowShare(this.#maxBytes, fraction);
+    this.#protectedMaxEntries = Math.floor((this.#maxEntries - this.#windowMaxEntries) * PROTECTED_FRACTION);
+    this.#protectedMaxBytes = Math.floor((this.#maxBytes - this.#windowMaxBytes) * PROTECTED_FRACTION);
+  }
+
+  /** After the window grows, hands it main's least valuable entries (probation's, then protected's LRU). */
+  #fillWindowFromMain(): void {
+    const links = this.#links;
+    for (let moved = 0; moved < CLIMBER_TRANSFER_LIMIT; moved++) {
+      const probationHead = links.head[PROBATION] as number;
+      const segment = probationHead !== NIL ? PROBATION : PROTECTED;
+      const slot = links.head[segment] as number;
+      if (slot === NIL) return;
+      const weight = this.#weights[slot] as number;
+      if (
+        (links.count[WINDOW] as number) + 1 > this.#windowMaxEntries ||
+        (links.weight[WINDOW] as number) + weight > this.#windowMaxBytes
+      ) {
+        return;
+      }
+      links.remove(segment, slot, weight);
+      this.#segments[slot] = WINDOW;
+      links.push(WINDOW, slot, weight);
+    }
+  }
+
   /** Inspects a few slots per write and drops the expired ones. */
   #sweep(now: number): void {
     for (let step = 0; step < SWEEP_STEPS; step++) {
@@ -416,7 +495,7 @@ function grown<T extends Int32Array | Float64Array | Uint8Array>(target: T, sour
 }
 
 /** The window's share of a bound: at least 1 unit of a finite bound, as in Caffeine. */
-function windowShare(max: number): number {
+function windowShare(max: number, fraction: number): number {
   if (!Number.isFinite(max)) return max;
-  return max - Math.floor(max * (1 - WINDOW_FRACTION));
+  return Math.max(1, max - Math.floor(max * (1 - fraction)));
 }
