@@ -90,8 +90,18 @@ const rows: string[][] = [['trace', 'capacity', 'LRU', 'W-TinyLFU', 'via getOrLo
 
 const synthetic: { name: string; capacityShare: number; make: (capacity: number) => Int32Array; keys: number }[] = [];
 for (const share of values.quick ? [0.01] : [0.01, 0.001]) {
-  synthetic.push({ name: 'zipf 0.9', capacityShare: share, make: () => zipfTrace(KEYS, 0.9, REQUESTS, SEED), keys: KEYS });
-  synthetic.push({ name: 'zipf 0.99', capacityShare: share, make: () => zipfTrace(KEYS, 0.99, REQUESTS, SEED), keys: KEYS });
+  synthetic.push({
+    name: 'zipf 0.9',
+    capacityShare: share,
+    make: () => zipfTrace(KEYS, 0.9, REQUESTS, SEED),
+    keys: KEYS,
+  });
+  synthetic.push({
+    name: 'zipf 0.99',
+    capacityShare: share,
+    make: () => zipfTrace(KEYS, 0.99, REQUESTS, SEED),
+    keys: KEYS,
+  });
   synthetic.push({
     name: 'loop 1.5×C + zipf 0.99',
     capacityShare: share,
@@ -109,7 +119,15 @@ for (const { name, capacityShare, make, keys } of synthetic) {
   const lru = lruHitRatio(requests, names, capacity);
   const optimum = beladyHitRatio(requests, keys, capacity);
   if (viaApi !== tiny) console.error(`MISMATCH on ${name}: tier ${tiny} vs getOrLoad ${viaApi}`);
-  rows.push([name, `${capacityShare * 100}% (${capacity})`, fmt(lru), fmt(tiny), fmt(viaApi), fmt(optimum), signed(tiny - lru)]);
+  rows.push([
+    name,
+    `${capacityShare * 100}% (${capacity})`,
+    fmt(lru),
+    fmt(tiny),
+    fmt(viaApi),
+    fmt(optimum),
+    signed(tiny - lru),
+  ]);
   process.stderr.write(`${name} @ ${capacity} done\n`);
 }
 
@@ -136,7 +154,15 @@ if (!values.quick && existsSync(values.traces as string)) {
       const tiny = tinyLfuHitRatio(trace.requests, traceNames, capacity);
       const lru = lruHitRatio(trace.requests, traceNames, capacity);
       const optimum = beladyHitRatio(trace.requests, trace.distinct, capacity);
-      rows.push([trace.name, `${share * 100}% (${capacity})`, fmt(lru), fmt(tiny), '', fmt(optimum), signed(tiny - lru)]);
+      rows.push([
+        trace.name,
+        `${share * 100}% (${capacity})`,
+        fmt(lru),
+        fmt(tiny),
+        '',
+        fmt(optimum),
+        signed(tiny - lru),
+      ]);
     }
     process.stderr.write(`${trace.name} done\n`);
   }
@@ -144,5 +170,7 @@ if (!values.quick && existsSync(values.traces as string)) {
   console.error(`no traces at ${values.traces}; pass --traces DIR for the real-trace rows`);
 }
 
-console.log(`\nHit ratio at equal capacity (seed ${SEED}); "via getOrLoad" feeds the same trace through the public API\n`);
+console.log(
+  `\nHit ratio at equal capacity (seed ${SEED}); "via getOrLoad" feeds the same trace through the public API\n`,
+);
 printTable(rows);

@@ -55,5 +55,8 @@ for (let run = 0; run < 3; run++) {
 console.log('\nHeap per entry: 1,000,000 small entries (key strings excluded), median of 3 runs\n');
 printTable([
   ['contender', 'bytes/entry'],
-  ...MEMORY_CONTENDERS.map((name) => [name === 'map' ? 'Map (no policy, no TTL)' : name, median(memory.get(name) as number[]).toFixed(0)]),
+  ...MEMORY_CONTENDERS.map((name) => [
+    name === 'map' ? 'Map (no policy, no TTL)' : name,
+    median(memory.get(name) as number[]).toFixed(0),
+  ]),
 ]);

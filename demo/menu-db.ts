@@ -23,7 +23,10 @@ const SEED_BATCH = 1000;
 /** A menu database with a read counter. */
 export class MenuDb {
   readonly #db: Database.Database;
-  readonly #select: Database.Statement<[number], { id: number; restaurant: string; cuisine: string; items: string; updated_at: string }>;
+  readonly #select: Database.Statement<
+    [number],
+    { id: number; restaurant: string; cuisine: string; items: string; updated_at: string }
+  >;
   /** Reads served by the database since it was opened. */
   reads = 0;
 

@@ -72,7 +72,9 @@ if (!(skew >= 0)) {
 const out = process.stdout;
 out.write(`Seeding ${values.db} …\n`);
 const seeding = new StatusLine(out, 1000);
-const db = MenuDb.open(values.db as string, restaurants, (done, total) => seeding.update(progressBar(done, total, 'menus'), done === total));
+const db = MenuDb.open(values.db as string, restaurants, (done, total) =>
+  seeding.update(progressBar(done, total, 'menus'), done === total),
+);
 seeding.done();
 
 const cache = createCache({ ttl: values.ttl as string, l1: { maxEntries: l1Entries } });
@@ -130,10 +132,22 @@ const stats = cache.stats();
 const offload = db.reads === 0 ? Number.POSITIVE_INFINITY : requests / db.reads;
 const rows: [string, string, string][] = [
   ['requests', count(requests), `${count(requests / elapsed)}/s`],
-  ['database reads', count(db.reads), `the cache answered ${((1 - db.reads / requests) * 100).toFixed(2)}%: ${offload.toFixed(0)}× fewer queries`],
-  ['hit rate', `${(stats.hitRate * 100).toFixed(2)}%`, `L1 holds ${count(stats.l1?.entries ?? 0)}; ${count(stats.l1?.evictions ?? 0)} evicted, ${count(stats.l1?.expirations ?? 0)} expired`],
+  [
+    'database reads',
+    count(db.reads),
+    `the cache answered ${((1 - db.reads / requests) * 100).toFixed(2)}%: ${offload.toFixed(0)}× fewer queries`,
+  ],
+  [
+    'hit rate',
+    `${(stats.hitRate * 100).toFixed(2)}%`,
+    `L1 holds ${count(stats.l1?.entries ?? 0)}; ${count(stats.l1?.evictions ?? 0)} evicted, ${count(stats.l1?.expirations ?? 0)} expired`,
+  ],
   ['loads collapsed', count(stats.collapsed), 'callers that joined a load already running instead of querying again'],
-  ['latency', `p50 ${duration(latency.percentile(50))}`, `p99 ${duration(latency.percentile(99))}, max ${duration(latency.max)}`],
+  [
+    'latency',
+    `p50 ${duration(latency.percentile(50))}`,
+    `p99 ${duration(latency.percentile(99))}, max ${duration(latency.max)}`,
+  ],
 ];
 out.write(`\nSummary after ${elapsed.toFixed(1)} s\n`);
 for (const [label, value, note] of rows) out.write(`  ${label.padEnd(16)} ${value.padStart(12)}   ${note}\n`);
