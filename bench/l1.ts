@@ -9,11 +9,17 @@ import { parseArgs } from 'node:util';
 import { runWorker } from './lib/child.js';
 import { formatRate, formatRatio, median, printTable } from './lib/report.js';
 
-const CONTENDERS = ['tiercache', 'async-map', 'lru-cache', 'cacheable', 'cache-manager', 'bentocache'];
+const ALL_CONTENDERS = ['tiercache', 'async-map', 'lru-cache', 'cacheable', 'cache-manager', 'bentocache'];
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, ms: { type: 'string', default: '1000' } },
+  options: {
+    runs: { type: 'string', default: '5' },
+    ms: { type: 'string', default: '1000' },
+    only: { type: 'string' },
+    'no-memory': { type: 'boolean', default: false },
+  },
 });
+const CONTENDERS = values.only === undefined ? ALL_CONTENDERS : ['tiercache', ...values.only.split(',')];
 const runs = Number(values.runs);
 const ms = values.ms as string;
 
@@ -44,7 +50,7 @@ printTable([
   }),
 ]);
 
-const MEMORY_CONTENDERS = ['tiercache', 'lru-cache', 'map'];
+const MEMORY_CONTENDERS = values['no-memory'] ? [] : ['tiercache', 'lru-cache', 'map'];
 const memory = new Map<string, number[]>(MEMORY_CONTENDERS.map((name) => [name, []]));
 for (let run = 0; run < 3; run++) {
   for (const name of MEMORY_CONTENDERS) {
@@ -52,11 +58,13 @@ for (let run = 0; run < 3; run++) {
     memory.get(name)?.push(bytesPerEntry);
   }
 }
-console.log('\nHeap per entry: 1,000,000 small entries (key strings excluded), median of 3 runs\n');
-printTable([
-  ['contender', 'bytes/entry'],
-  ...MEMORY_CONTENDERS.map((name) => [
-    name === 'map' ? 'Map (no policy, no TTL)' : name,
-    median(memory.get(name) as number[]).toFixed(0),
-  ]),
-]);
+if (MEMORY_CONTENDERS.length > 0)
+  console.log('\nHeap per entry: 1,000,000 small entries (key strings excluded), median of 3 runs\n');
+if (MEMORY_CONTENDERS.length > 0)
+  printTable([
+    ['contender', 'bytes/entry'],
+    ...MEMORY_CONTENDERS.map((name) => [
+      name === 'map' ? 'Map (no policy, no TTL)' : name,
+      median(memory.get(name) as number[]).toFixed(0),
+    ]),
+  ]);

@@ -96,23 +96,37 @@ export class FrequencySketch {
     const counterHash = mix32(hash);
     if (!this.#doorkeeperHas(hash, counterHash)) {
       this.#doorkeeperAdd(hash, counterHash);
-    } else {
-      const block = (hash & this.#blockMask) * BLOCK_WORDS;
-      const table = this.#table;
-      let added = false;
-      for (let row = 0; row < 4; row++) {
-        const bits = counterHash >>> (row << 3);
-        const index = block + (row << 2) + ((bits >>> 3) & 3);
-        const shift = (bits & 7) << 2;
-        const word = table[index] as number;
-        if (((word >>> shift) & COUNTER_MAX) !== COUNTER_MAX) {
-          table[index] = word + (1 << shift);
-          added = true;
-        }
-      }
-      if (!added) return; // saturated everywhere: nothing changed, the sample does not advance
+      if (++this.#additions >= this.#sampleSize) this.#age();
+      return;
     }
-    if (++this.#additions >= this.#sampleSize) this.#age();
+    this.#incrementCounters(hash, counterHash);
+  }
+
+  /**
+   * Records an access of a key known to have been seen before — a cache hit — straight into the
+   * counters: the doorkeeper exists to keep first sightings out of them, and a hit is never one, so
+   * the hit path skips its two probes (two fewer random memory reads per hit).
+   */
+  incrementSeen(hash: number): void {
+    this.#incrementCounters(hash, mix32(hash));
+  }
+
+  #incrementCounters(hash: number, counterHash: number): void {
+    const block = (hash & this.#blockMask) * BLOCK_WORDS;
+    const table = this.#table;
+    let added = false;
+    for (let row = 0; row < 4; row++) {
+      const bits = counterHash >>> (row << 3);
+      const index = block + (row << 2) + ((bits >>> 3) & 3);
+      const shift = (bits & 7) << 2;
+      const word = table[index] as number;
+      if (((word >>> shift) & COUNTER_MAX) !== COUNTER_MAX) {
+        table[index] = word + (1 << shift);
+        added = true;
+      }
+    }
+    // Saturated everywhere: nothing changed, and the sample does not advance.
+    if (added && ++this.#additions >= this.#sampleSize) this.#age();
   }
 
   // The doorkeeper's two probes reuse the two hashes the counters use: no extra mixing.

@@ -32,10 +32,11 @@
  *
  * ## Layout
  *
- * Entries live in slots: parallel arrays (key, value, hash, expiry, weight, segment) and two link
- * arrays shared by the three segment lists (`linked-slots.ts`). The key index maps a key to its slot
- * number, a small integer V8 stores unboxed. Compared with an object per entry, a hit touches a few
- * dense arrays that stay in the CPU cache, and the heap holds no per-entry object to trace.
+ * Entries live in slots. A slot's integers (list links, key hash, segment) form one 16-byte record
+ * (`linked-slots.ts`), its numbers (expiry, weight) one 16-byte pair, and its key and value sit in two
+ * plain arrays. The key index maps a key to its slot number, a small integer V8 stores unboxed.
+ * Compared with an object per entry, a hit touches a handful of cache lines, and the heap holds no
+ * per-entry object for the GC to trace.
  *
  * ## Bounds and expiry
  *
@@ -46,7 +47,7 @@
  */
 import { FrequencySketch } from './frequency-sketch.js';
 import { hashString } from './hash.js';
-import { LinkedSlots, NIL } from './linked-slots.js';
+import { FIELD_A, FIELD_B, LinkedSlots, NIL, RECORD } from './linked-slots.js';
 
 /** Share of the capacity given to the admission window at first (the paper's and Caffeine's start). */
 const INITIAL_WINDOW_FRACTION = 0.01;
@@ -78,6 +79,9 @@ const WINDOW = 0;
 const PROBATION = 1;
 const PROTECTED = 2;
 const SEGMENTS = 3;
+/** Where a slot's record keeps the key hash and the segment. */
+const HASH = FIELD_A;
+const SEGMENT = FIELD_B;
 
 /** Returned by {@link MemoryTier.get} and {@link MemoryTier.peek} when there is no live entry. */
 export const MISS: unique symbol = Symbol('tiercache.miss');
@@ -101,10 +105,8 @@ export class MemoryTier {
   readonly #index = new Map<string, number>();
   readonly #keys: (string | undefined)[] = [];
   readonly #values: unknown[] = [];
-  #hashes: Int32Array;
-  #expiresAt: Float64Array;
-  #weights: Float64Array;
-  #segments: Uint8Array;
+  /** Per slot: [expiresAt, weight]. */
+  #numbers: Float64Array;
   readonly #links: LinkedSlots;
   readonly #free: number[] = [];
   #allocated: number;
@@ -146,10 +148,7 @@ export class MemoryTier {
     // One spare slot: a new entry is placed before eviction makes room for it.
     this.#maxSlots = limits.maxEntries + 1;
     this.#allocated = Math.min(this.#maxSlots, INITIAL_SLOTS);
-    this.#hashes = new Int32Array(this.#allocated);
-    this.#expiresAt = new Float64Array(this.#allocated);
-    this.#weights = new Float64Array(this.#allocated);
-    this.#segments = new Uint8Array(this.#allocated);
+    this.#numbers = new Float64Array(this.#allocated * 2);
     this.#links = new LinkedSlots(SEGMENTS, this.#allocated);
   }
 
@@ -172,11 +171,11 @@ export class MemoryTier {
   get(key: string, now: number): unknown {
     const slot = this.#index.get(key);
     if (slot === undefined) return MISS;
-    if ((this.#expiresAt[slot] as number) <= now) {
+    if ((this.#numbers[slot * 2] as number) <= now) {
       this.#expire(slot);
       return MISS;
     }
-    this.#sketch.increment(this.#hashes[slot] as number);
+    this.#sketch.incrementSeen(this.#links.records[slot * RECORD + HASH] as number);
     this.#reorder(slot);
     this.#hitsInSample++;
     return this.#values[slot];
@@ -185,7 +184,7 @@ export class MemoryTier {
   /** Returns the live value for a key without recording an access, or {@link MISS}. */
   peek(key: string, now: number): unknown {
     const slot = this.#index.get(key);
-    return slot !== undefined && (this.#expiresAt[slot] as number) > now ? this.#values[slot] : MISS;
+    return slot !== undefined && (this.#numbers[slot * 2] as number) > now ? this.#values[slot] : MISS;
   }
 
   /**
@@ -200,15 +199,15 @@ export class MemoryTier {
     }
     if (slot !== undefined) {
       this.#values[slot] = value;
-      this.#expiresAt[slot] = expiresAt;
-      const delta = weight - (this.#weights[slot] as number);
+      this.#numbers[slot * 2] = expiresAt;
+      const delta = weight - (this.#numbers[slot * 2 + 1] as number);
       if (delta !== 0) {
-        const segment = this.#segments[slot] as number;
+        const segment = this.#links.records[slot * RECORD + SEGMENT] as number;
         this.#links.weight[segment] = (this.#links.weight[segment] as number) + delta;
         this.#weight += delta;
-        this.#weights[slot] = weight;
+        this.#numbers[slot * 2 + 1] = weight;
       }
-      this.#sketch.increment(this.#hashes[slot] as number);
+      this.#sketch.increment(this.#links.records[slot * RECORD + HASH] as number);
       this.#reorder(slot);
       this.#hitsInSample++;
     } else {
@@ -217,10 +216,10 @@ export class MemoryTier {
       this.#index.set(key, slot);
       this.#keys[slot] = key;
       this.#values[slot] = value;
-      this.#hashes[slot] = hash;
-      this.#expiresAt[slot] = expiresAt;
-      this.#weights[slot] = weight;
-      this.#segments[slot] = WINDOW;
+      this.#links.records[slot * RECORD + HASH] = hash;
+      this.#numbers[slot * 2] = expiresAt;
+      this.#numbers[slot * 2 + 1] = weight;
+      this.#links.records[slot * RECORD + SEGMENT] = WINDOW;
       this.#links.push(WINDOW, slot, weight);
       this.#weight += weight;
       if (this.#index.size > this.#sketch.capacity) this.#sketch.ensureCapacity(this.#index.size * 2);
@@ -273,12 +272,12 @@ export class MemoryTier {
   /** Moves an accessed slot within its segments. */
   #reorder(slot: number): void {
     const links = this.#links;
-    const segment = this.#segments[slot] as number;
+    const segment = this.#links.records[slot * RECORD + SEGMENT] as number;
     if (segment === PROBATION) {
       // A second look while on probation earns a place in the protected segment.
-      const weight = this.#weights[slot] as number;
+      const weight = this.#numbers[slot * 2 + 1] as number;
       links.remove(PROBATION, slot, weight);
-      this.#segments[slot] = PROTECTED;
+      this.#links.records[slot * RECORD + SEGMENT] = PROTECTED;
       links.push(PROTECTED, slot, weight);
       this.#demoteProtectedOverflow();
     } else {
@@ -294,9 +293,9 @@ export class MemoryTier {
       links.head[PROTECTED] !== NIL
     ) {
       const demoted = links.head[PROTECTED] as number;
-      const weight = this.#weights[demoted] as number;
+      const weight = this.#numbers[demoted * 2 + 1] as number;
       links.remove(PROTECTED, demoted, weight);
-      this.#segments[demoted] = PROBATION;
+      links.records[demoted * RECORD + SEGMENT] = PROBATION;
       links.push(PROBATION, demoted, weight);
     }
   }
@@ -308,7 +307,7 @@ export class MemoryTier {
   /** Evicts until both bounds hold; the shape of Caffeine's `evictFromWindow` + `evictFromMain`. */
   #evict(now: number): void {
     const links = this.#links;
-    const expiresAt = this.#expiresAt;
+    const numbers = this.#numbers;
     let candidate = this.#moveWindowOverflowToProbation();
     let candidateSegment = PROBATION;
     let victim = links.head[PROBATION] as number;
@@ -336,30 +335,30 @@ export class MemoryTier {
       let evict: number;
       if (victim === NIL) {
         evict = candidate;
-        candidate = links.next[candidate] as number;
+        candidate = links.next(candidate);
       } else if (candidate === NIL) {
         evict = victim;
-        victim = links.next[victim] as number;
+        victim = links.next(victim);
       } else if (candidate === victim) {
         evict = candidate;
-        victim = links.next[victim] as number;
+        victim = links.next(victim);
         candidate = NIL;
-      } else if ((expiresAt[candidate] as number) <= now) {
+      } else if ((numbers[candidate * 2] as number) <= now) {
         // Dead entries go first, whatever their popularity.
         evict = candidate;
-        candidate = links.next[candidate] as number;
-      } else if ((expiresAt[victim] as number) <= now) {
+        candidate = links.next(candidate);
+      } else if ((numbers[victim * 2] as number) <= now) {
         evict = victim;
-        victim = links.next[victim] as number;
+        victim = links.next(victim);
       } else if (this.#admit(candidate, victim)) {
         evict = victim;
-        victim = links.next[victim] as number;
-        candidate = links.next[candidate] as number;
+        victim = links.next(victim);
+        candidate = links.next(candidate);
       } else {
         evict = candidate;
-        candidate = links.next[candidate] as number;
+        candidate = links.next(candidate);
       }
-      if ((expiresAt[evict] as number) <= now) this.counters.expirations++;
+      if ((numbers[evict * 2] as number) <= now) this.counters.expirations++;
       else this.counters.evictions++;
       this.#unlink(evict);
     }
@@ -375,9 +374,9 @@ export class MemoryTier {
       links.head[WINDOW] !== NIL
     ) {
       const moved = links.head[WINDOW] as number;
-      const weight = this.#weights[moved] as number;
+      const weight = this.#numbers[moved * 2 + 1] as number;
       links.remove(WINDOW, moved, weight);
-      this.#segments[moved] = PROBATION;
+      links.records[moved * RECORD + SEGMENT] = PROBATION;
       links.push(PROBATION, moved, weight);
       if (first === NIL) first = moved;
     }
@@ -386,8 +385,9 @@ export class MemoryTier {
 
   /** TinyLFU's admission test: does the candidate deserve the victim's place? */
   #admit(candidate: number, victim: number): boolean {
-    const candidateFrequency = this.#sketch.frequency(this.#hashes[candidate] as number);
-    const victimFrequency = this.#sketch.frequency(this.#hashes[victim] as number);
+    const records = this.#links.records;
+    const candidateFrequency = this.#sketch.frequency(records[candidate * RECORD + HASH] as number);
+    const victimFrequency = this.#sketch.frequency(records[victim * RECORD + HASH] as number);
     if (candidateFrequency > victimFrequency) return true;
     if (candidateFrequency >= ADMIT_HASHDOS_THRESHOLD) {
       return Math.floor(this.#random() * ADMIT_HASHDOS_ODDS) === 0;
@@ -434,7 +434,7 @@ export class MemoryTier {
       const segment = probationHead !== NIL ? PROBATION : PROTECTED;
       const slot = links.head[segment] as number;
       if (slot === NIL) return;
-      const weight = this.#weights[slot] as number;
+      const weight = this.#numbers[slot * 2 + 1] as number;
       if (
         (links.count[WINDOW] as number) + 1 > this.#windowMaxEntries ||
         (links.weight[WINDOW] as number) + weight > this.#windowMaxBytes
@@ -442,7 +442,7 @@ export class MemoryTier {
         return;
       }
       links.remove(segment, slot, weight);
-      this.#segments[slot] = WINDOW;
+      this.#links.records[slot * RECORD + SEGMENT] = WINDOW;
       links.push(WINDOW, slot, weight);
     }
   }
@@ -452,7 +452,7 @@ export class MemoryTier {
     for (let step = 0; step < SWEEP_STEPS; step++) {
       const slot = this.#sweepCursor;
       this.#sweepCursor = slot + 1 >= this.#used ? 0 : slot + 1;
-      if (this.#keys[slot] !== undefined && (this.#expiresAt[slot] as number) <= now) this.#expire(slot);
+      if (this.#keys[slot] !== undefined && (this.#numbers[slot * 2] as number) <= now) this.#expire(slot);
     }
   }
 
@@ -462,9 +462,9 @@ export class MemoryTier {
   }
 
   #unlink(slot: number): void {
-    const weight = this.#weights[slot] as number;
+    const weight = this.#numbers[slot * 2 + 1] as number;
     this.#index.delete(this.#keys[slot] as string);
-    this.#links.remove(this.#segments[slot] as number, slot, weight);
+    this.#links.remove(this.#links.records[slot * RECORD + SEGMENT] as number, slot, weight);
     this.#weight -= weight;
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
@@ -480,18 +480,12 @@ export class MemoryTier {
   }
 
   #grow(allocated: number): void {
-    this.#hashes = grown(new Int32Array(allocated), this.#hashes);
-    this.#expiresAt = grown(new Float64Array(allocated), this.#expiresAt);
-    this.#weights = grown(new Float64Array(allocated), this.#weights);
-    this.#segments = grown(new Uint8Array(allocated), this.#segments);
+    const numbers = new Float64Array(allocated * 2);
+    numbers.set(this.#numbers);
+    this.#numbers = numbers;
     this.#links.grow(allocated);
     this.#allocated = allocated;
   }
-}
-
-function grown<T extends Int32Array | Float64Array | Uint8Array>(target: T, source: T): T {
-  target.set(source as never);
-  return target;
 }
 
 /** The window's share of a bound: at least 1 unit of a finite bound, as in Caffeine. */
