@@ -9,7 +9,15 @@ import { parseArgs } from 'node:util';
 import { runWorker } from './lib/child.js';
 import { formatRate, formatRatio, median, printTable } from './lib/report.js';
 
-const ALL_CONTENDERS = ['tiercache', 'async-map', 'lru-cache', 'cacheable', 'cache-manager', 'bentocache'];
+const ALL_CONTENDERS = [
+  'tiercache',
+  'tiercache-stats-off',
+  'async-map',
+  'lru-cache',
+  'cacheable',
+  'cache-manager',
+  'bentocache',
+];
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +42,7 @@ for (let run = 0; run < runs; run++) {
 }
 
 const ours = median(results.get('tiercache') as number[]);
+const statsOff = results.get('tiercache-stats-off');
 console.log(`\nL1 hit through get-or-compute: 10,000 keys, random access, median of ${runs} runs of ${ms} ms\n`);
 printTable([
   ['contender', 'median ops/s', 'min', 'max', 'tiercache ÷ it'],
@@ -49,6 +58,9 @@ printTable([
     ];
   }),
 ]);
+if (statsOff !== undefined && statsOff.length > 0) {
+  console.log(`\nstats on ÷ stats off (counters only): ${formatRatio(ours / median(statsOff))} (goal ≥ 0.9×)`);
+}
 
 const MEMORY_CONTENDERS = values['no-memory'] ? [] : ['tiercache', 'lru-cache', 'map'];
 const memory = new Map<string, number[]>(MEMORY_CONTENDERS.map((name) => [name, []]));

@@ -2,10 +2,15 @@
  * The facade: the read path (cache-aside `getOrLoad`) and the write path, over the tiers. Nothing here
  * knows how a tier stores things; it decides what to look up, who loads, and what to store.
  */
+import { EventEmitter } from 'node:events';
 import { CacheClosedError, ConfigError, InvalidValueError, LoaderError, ValueTooLargeError } from './errors.js';
 import { checkNamespaceName, isShortKey, keyError, malformedKeyError, namespacePrefix, physicalKey } from './keys.js';
 import { MemoryTier, MISS } from './memory/memory-tier.js';
-import { type CacheStats, Counters, snapshot } from './metrics/stats.js';
+import { getOrLoadTracing, loadTracing, setTracing, type TraceContext } from './metrics/channels.js';
+import { HealthMonitor, type HealthReport, type HealthTotals } from './metrics/health.js';
+import { HIT_SAMPLE_EVERY, LatencyRecorder } from './metrics/latency.js';
+import { RemovalLog } from './metrics/removal-log.js';
+import { addCounters, type CacheStats, Counters, snapshot } from './metrics/stats.js';
 import {
   type CacheOptions,
   type CallOptions,
@@ -37,6 +42,12 @@ export interface LoaderContext {
  */
 export type Loader<T> = (context: LoaderContext) => T | Promise<T>;
 
+/** Events a cache emits. */
+export interface CacheEvents {
+  /** The sliding-window hit rate fell below `health.threshold`; the report says why. */
+  lowHitRate: (report: HealthReport) => void;
+}
+
 /** A cache, or an isolated namespace view of one. Every method is safe to call concurrently. */
 export interface Cache {
   /**
@@ -65,12 +76,42 @@ export interface Cache {
   has(key: string): Promise<boolean>;
   /** Removes every key of this namespace — on the root cache, every key of every namespace. */
   clear(): Promise<void>;
-  /** Counters since creation, shared by the cache and all its namespaces. */
+  /**
+   * Counters since creation for this namespace and the namespaces nested in it (the root covers
+   * all), with miss causes; plus cache-wide latency percentiles and hit-rate health.
+   */
   stats(): CacheStats;
+  /**
+   * Subscribes to an event. `lowHitRate` fires (at most once per sixth of the health window) while the
+   * sliding-window hit rate is below `health.threshold`, with a diagnosis. Nothing is logged otherwise.
+   */
+  on<E extends keyof CacheEvents>(event: E, listener: CacheEvents[E]): void;
+  /** Unsubscribes a listener added with {@link Cache.on}. */
+  off<E extends keyof CacheEvents>(event: E, listener: CacheEvents[E]): void;
   /** Aborts loads in flight (through their `signal`), drops the memory tier, and refuses further calls. */
   close(): Promise<void>;
   /** An isolated view: its keys never meet the keys of the parent or of other namespaces. Nestable. */
   namespace(name: string): Cache;
+}
+
+/**
+ * Key of an internal method (not public API) that lists each namespace's own counters, for exporters
+ * that label metrics by namespace.
+ */
+export const NAMESPACE_COUNTERS: unique symbol = Symbol('tiercache.namespaceCounters');
+
+/** Removals remembered per unit of L1 capacity: enough to estimate the hit rate at 4× the capacity. */
+const REMOVAL_LOG_FACTOR = 3;
+/** Removal log size for an L1 bounded only by bytes (its entry count is unknown up front). */
+const REMOVAL_LOG_DEFAULT = 30_000;
+/** The removal log never grows past this many keys (~40 MB). */
+const REMOVAL_LOG_MAX = 1_000_000;
+const HIT_SAMPLE_MASK = HIT_SAMPLE_EVERY - 1;
+
+/** The counters of one namespace path. */
+interface NamespaceCounters {
+  readonly segments: readonly string[];
+  readonly counters: Counters;
 }
 
 /** State shared by a cache and its namespace views. */
@@ -78,13 +119,85 @@ class CacheCore {
   readonly options: ResolvedOptions;
   readonly l1: MemoryTier | undefined;
   readonly flights = new SingleFlight<unknown>();
-  readonly counters = new Counters();
   readonly controllers = new Set<AbortController>();
+  readonly namespaces = new Map<string, NamespaceCounters>();
+  readonly latency: LatencyRecorder | undefined;
+  readonly health: HealthMonitor | undefined;
+  readonly events = new EventEmitter();
+  /** The L1 capacity in entries, for the shadow estimates (an estimate when bounded only by bytes). */
+  readonly capacity: number;
+  hitSampleTick = 0;
   closed = false;
 
   constructor(options: ResolvedOptions) {
     this.options = options;
-    this.l1 = options.l1 === false ? undefined : new MemoryTier(options.l1, options.random);
+    let removals: RemovalLog | undefined;
+    if (options.l1 !== false && options.stats) {
+      const entries = options.l1.maxEntries;
+      const size = Number.isFinite(entries) ? entries * REMOVAL_LOG_FACTOR : REMOVAL_LOG_DEFAULT;
+      removals = new RemovalLog(Math.min(REMOVAL_LOG_MAX, size));
+    }
+    this.capacity =
+      options.l1 === false
+        ? 0
+        : Number.isFinite(options.l1.maxEntries)
+          ? options.l1.maxEntries
+          : REMOVAL_LOG_DEFAULT / 3;
+    this.l1 = options.l1 === false ? undefined : new MemoryTier(options.l1, options.random, removals);
+    this.latency = options.stats ? new LatencyRecorder() : undefined;
+    this.health = options.stats
+      ? new HealthMonitor({ ...options.health, ttlMs: options.ttl }, () => this.totals(), options.clock.now())
+      : undefined;
+  }
+
+  /** The counters of a namespace path, created on first use. */
+  countersFor(label: string, segments: readonly string[]): Counters {
+    let entry = this.namespaces.get(label);
+    if (entry === undefined) {
+      entry = { segments, counters: new Counters() };
+      this.namespaces.set(label, entry);
+    }
+    return entry.counters;
+  }
+
+  /** Counters summed over a namespace path and everything nested in it. */
+  sumUnder(segments: readonly string[]): Counters {
+    const sum = new Counters();
+    for (const entry of this.namespaces.values()) {
+      if (segments.every((segment, i) => entry.segments[i] === segment)) addCounters(sum, entry.counters);
+    }
+    return sum;
+  }
+
+  totals(): HealthTotals {
+    const l1 = this.l1?.counters;
+    return {
+      counters: this.sumUnder([]),
+      removed: l1 === undefined ? 0 : l1.evictions + l1.expirations,
+      removedUnread: l1?.removedUnread ?? 0,
+    };
+  }
+
+  /** Counts a read that no tier answered, by cause, and advances the health window. */
+  countMiss(counters: Counters, physical: string, now: number): void {
+    const removal = this.options.stats ? this.l1?.explainMiss(physical) : undefined;
+    if (removal === undefined) {
+      counters.missCold++;
+    } else if (removal === 'seen') {
+      // Read before, but too long ago for the removal log: evicted long since, or never admitted.
+      counters.missEvicted++;
+    } else if (removal.cause === 'expired') {
+      counters.missExpired++;
+      counters.expiredGapMs += Math.max(0, now - removal.at);
+    } else if (removal.cause === 'evicted') {
+      counters.missEvicted++;
+      if (removal.evictionsSince < this.capacity) counters.evictedWithin2x++;
+      if (removal.evictionsSince < this.capacity * 3) counters.evictedWithin4x++;
+    } else {
+      counters.missInvalidated++;
+    }
+    const warning = this.health?.tick(now);
+    if (warning !== undefined) this.events.emit('lowHitRate', warning);
   }
 
   /** Returns the value the cache keeps for one written by a caller: itself, or a private clone. */
@@ -99,25 +212,31 @@ class CacheCore {
 
   /**
    * Stores a value in the tiers with the TTL the settings give it.
-   * @returns `false` when the value weighs more than `maxEntryBytes` (counted; older value dropped).
+   * @throws ValueTooLargeError over `maxEntryBytes` (counted; any older value dropped).
    */
-  store(physical: string, key: string, value: unknown, settings: WriteSettings, ttlOverride?: number): boolean {
+  store(
+    counters: Counters,
+    physical: string,
+    key: string,
+    value: unknown,
+    settings: WriteSettings,
+    ttlOverride?: number,
+  ): void {
     const { options, l1 } = this;
     const weight = options.weigher(value);
     if (typeof weight !== 'number' || !(weight >= 0)) {
       throw new InvalidValueError(key, `the weigher returned ${String(weight)}; it must return a number ≥ 0.`);
     }
+    const now = options.clock.now();
     if (weight > options.maxEntryBytes) {
-      this.counters.refusedTooLarge++;
-      l1?.delete(physical);
+      counters.refusedTooLarge++;
+      l1?.delete(physical, now);
       throw new ValueTooLargeError(key, weight, options.maxEntryBytes);
     }
-    if (l1 === undefined) return true;
+    if (l1 === undefined) return;
     let ttl = ttlOverride ?? (value === null ? settings.nullTtl : settings.ttl);
     if (settings.ttlJitter > 0) ttl *= 1 + settings.ttlJitter * (2 * options.random() - 1);
-    const now = options.clock.now();
     l1.set(physical, this.ownCopy(key, value), weight, now + ttl, now);
-    return true;
   }
 }
 
@@ -125,42 +244,84 @@ class TierCache implements Cache {
   readonly #core: CacheCore;
   readonly #segments: readonly string[];
   readonly #prefix: string;
+  /** The namespace path as a label: `/` for the root, `/users/v2` below it. */
+  readonly #label: string;
+  readonly #counters: Counters;
+  // Copied from the core so the hit path reads fields of this object only.
+  readonly #l1: MemoryTier | undefined;
+  readonly #clock: { now(): number };
+  readonly #maxKeyLength: number;
+  readonly #copyOnRead: boolean;
 
   constructor(core: CacheCore, segments: readonly string[]) {
     this.#core = core;
     this.#segments = segments;
     this.#prefix = namespacePrefix(segments);
+    this.#label = `/${segments.join('/')}`;
+    this.#counters = core.countersFor(this.#label, segments);
+    this.#l1 = core.l1;
+    this.#clock = core.options.clock;
+    this.#maxKeyLength = core.options.maxKeyLength;
+    this.#copyOnRead = core.options.copyOnRead;
   }
 
   getOrLoad<T>(key: string, loader: Loader<T>, options?: CallOptions): Promise<T> {
+    if (getOrLoadTracing.hasSubscribers) {
+      const context: TraceContext = { key, namespace: this.#label };
+      return getOrLoadTracing.tracePromise(() => this.#getOrLoad(key, loader, options, context), context);
+    }
+    return this.#getOrLoad(key, loader, options, undefined);
+  }
+
+  #getOrLoad<T>(
+    key: string,
+    loader: Loader<T>,
+    options: CallOptions | undefined,
+    trace: TraceContext | undefined,
+  ): Promise<T> {
     const core = this.#core;
-    const { maxKeyLength, copyOnRead } = core.options;
-    if (!isShortKey(key, maxKeyLength) || typeof loader !== 'function' || core.closed) {
+    if (!isShortKey(key, this.#maxKeyLength) || typeof loader !== 'function' || core.closed) {
       const error = this.#argumentError(key) ?? loaderTypeError(loader);
       if (error !== undefined) return Promise.reject(error);
     }
     const physical = physicalKey(this.#prefix, key);
-    const l1 = core.l1;
+    const now = this.#clock.now();
+    const l1 = this.#l1;
     if (l1 !== undefined) {
-      const value = l1.get(physical, core.options.clock.now());
+      // One call in HIT_SAMPLE_EVERY is timed, in case it is a hit (misses are always timed).
+      const latency = core.latency;
+      const sampled = latency !== undefined && (++core.hitSampleTick & HIT_SAMPLE_MASK) === 0;
+      const started = sampled ? performance.now() : 0;
+      const value = l1.get(physical, now);
       if (value !== MISS) {
-        core.counters.l1Hits++;
-        return Promise.resolve((copyOnRead ? structuredClone(value) : value) as T);
+        this.#counters.l1Hits++;
+        if (sampled) latency.getOrLoad('hit', started, this.#label);
+        if (trace !== undefined) trace.outcome = 'hit';
+        return Promise.resolve((this.#copyOnRead ? structuredClone(value) : value) as T);
       }
-      core.counters.l1Misses++;
+      this.#counters.l1Misses++;
     }
-    core.counters.misses++;
-    return this.#loadShared(physical, key, loader, options);
+    core.countMiss(this.#counters, physical, now);
+    return this.#loadShared(physical, key, loader, options, trace);
   }
 
   /** The miss path: join the key's flight, or start one. */
-  #loadShared<T>(physical: string, key: string, loader: Loader<T>, options: CallOptions | undefined): Promise<T> {
+  #loadShared<T>(
+    physical: string,
+    key: string,
+    loader: Loader<T>,
+    options: CallOptions | undefined,
+    trace: TraceContext | undefined,
+  ): Promise<T> {
     const core = this.#core;
+    const started = core.latency === undefined ? 0 : performance.now();
     const existing = core.flights.get(physical) as Flight<T> | undefined;
     let flight: Flight<T>;
+    let outcome: 'miss' | 'collapsed';
     if (existing !== undefined) {
-      core.counters.collapsed++;
+      this.#counters.collapsed++;
       flight = existing;
+      outcome = 'collapsed';
     } else {
       let settings: WriteSettings;
       try {
@@ -171,9 +332,19 @@ class TierCache implements Cache {
         return Promise.reject(error);
       }
       flight = core.flights.start(physical, (own) => this.#load(own, physical, key, loader, settings)) as Flight<T>;
+      outcome = 'miss';
+    }
+    if (trace !== undefined) trace.outcome = outcome;
+    const latency = core.latency;
+    if (latency !== undefined) {
+      const label = this.#label;
+      flight.promise.then(
+        () => latency.getOrLoad(outcome, started, label),
+        () => latency.getOrLoad('error', started, label),
+      );
     }
     // Each caller gets its own clone when copyOnRead is on; they share one promise otherwise.
-    return core.options.copyOnRead ? flight.promise.then(structuredClone) : flight.promise;
+    return this.#copyOnRead ? flight.promise.then(structuredClone) : flight.promise;
   }
 
   async #load<T>(
@@ -186,7 +357,7 @@ class TierCache implements Cache {
     const core = this.#core;
     // Look again now that this call owns the flight: with a remote tier between the miss and here,
     // another flight may have filled the key meanwhile (groupcache's load() does the same).
-    const filled = core.l1 === undefined ? MISS : core.l1.peek(physical, core.options.clock.now());
+    const filled = this.#l1 === undefined ? MISS : this.#l1.peek(physical, this.#clock.now());
     if (filled !== MISS) return filled as T;
 
     const controller = new AbortController();
@@ -199,23 +370,29 @@ class TierCache implements Cache {
         ttlOverride = parseDuration(ttl, 'setTtl');
       },
     };
-    core.counters.loads++;
+    const counters = this.#counters;
+    counters.loads++;
+    const started = performance.now();
     let value: T;
     try {
-      value = await loader(context);
+      value = await (loadTracing.hasSubscribers
+        ? loadTracing.tracePromise(async () => loader(context), { key, namespace: this.#label })
+        : loader(context));
+      core.latency?.load(true, started, this.#label);
     } catch (cause) {
-      core.counters.loadErrors++;
+      counters.loadErrors++;
+      core.latency?.load(false, started, this.#label);
       throw new LoaderError(key, cause);
     } finally {
       core.controllers.delete(controller);
     }
     if (value === undefined || core.closed) return value;
     if (flight.superseded) {
-      core.counters.superseded++;
+      counters.superseded++;
       return value;
     }
     try {
-      core.store(physical, key, value, settings, ttlOverride);
+      core.store(counters, physical, key, value, settings, ttlOverride);
     } catch (error) {
       // The caller still gets what the loader produced; a value the cache cannot keep is counted, not fatal.
       if (!(error instanceof ValueTooLargeError || error instanceof InvalidValueError)) throw error;
@@ -224,19 +401,27 @@ class TierCache implements Cache {
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
-    const core = this.#core;
     this.#check(key);
-    const value = core.l1 === undefined ? MISS : core.l1.get(physicalKey(this.#prefix, key), core.options.clock.now());
+    const physical = physicalKey(this.#prefix, key);
+    const now = this.#clock.now();
+    const value = this.#l1 === undefined ? MISS : this.#l1.get(physical, now);
     if (value !== MISS) {
-      core.counters.l1Hits++;
-      return (core.options.copyOnRead ? structuredClone(value) : value) as T;
+      this.#counters.l1Hits++;
+      return (this.#copyOnRead ? structuredClone(value) : value) as T;
     }
-    if (core.l1 !== undefined) core.counters.l1Misses++;
-    core.counters.misses++;
+    if (this.#l1 !== undefined) this.#counters.l1Misses++;
+    this.#core.countMiss(this.#counters, physical, now);
     return undefined;
   }
 
   async set<T>(key: string, value: T, options?: CallOptions): Promise<void> {
+    if (setTracing.hasSubscribers) {
+      return setTracing.tracePromise(async () => this.#set(key, value, options), { key, namespace: this.#label });
+    }
+    this.#set(key, value, options);
+  }
+
+  #set(key: string, value: unknown, options: CallOptions | undefined): void {
     const core = this.#core;
     this.#check(key);
     const malformed = malformedKeyError(key);
@@ -247,40 +432,64 @@ class TierCache implements Cache {
     const settings = resolveCallOptions(core.options, options);
     const physical = physicalKey(this.#prefix, key);
     core.flights.supersedeKey(physical);
-    core.store(physical, key, value, settings);
+    core.store(this.#counters, physical, key, value, settings);
   }
 
   async delete(key: string): Promise<boolean> {
-    const core = this.#core;
     this.#check(key);
     const physical = physicalKey(this.#prefix, key);
-    core.flights.supersedeKey(physical);
-    return core.l1?.delete(physical) ?? false;
+    this.#core.flights.supersedeKey(physical);
+    return this.#l1?.delete(physical, this.#clock.now()) ?? false;
   }
 
   async has(key: string): Promise<boolean> {
-    const core = this.#core;
     this.#check(key);
-    return core.l1 !== undefined && core.l1.peek(physicalKey(this.#prefix, key), core.options.clock.now()) !== MISS;
+    return this.#l1 !== undefined && this.#l1.peek(physicalKey(this.#prefix, key), this.#clock.now()) !== MISS;
   }
 
   async clear(): Promise<void> {
     const core = this.#core;
     if (core.closed) throw new CacheClosedError();
     const prefix = this.#prefix;
+    const now = this.#clock.now();
     if (prefix === '') {
       core.flights.supersede();
-      core.l1?.clear();
+      this.#l1?.clear(now);
       return;
     }
     const inNamespace = (physical: string) => physical.startsWith(prefix);
     core.flights.supersede(inNamespace);
-    core.l1?.deleteWhere(inNamespace);
+    this.#l1?.deleteWhere(inNamespace, now);
   }
 
   stats(): CacheStats {
     const core = this.#core;
-    return snapshot(core.counters, core.l1, core.flights.size);
+    const now = this.#clock.now();
+    const warning = core.health?.tick(now);
+    if (warning !== undefined) core.events.emit('lowHitRate', warning);
+    return snapshot(
+      this.#label,
+      core.sumUnder(this.#segments),
+      core.l1,
+      core.flights.size,
+      core.latency?.summaries(),
+      core.health?.report(now),
+    );
+  }
+
+  /** Each namespace's own counters (not including nested ones), by label. Internal. */
+  [NAMESPACE_COUNTERS](): ReadonlyMap<string, Readonly<Counters>> {
+    const result = new Map<string, Counters>();
+    for (const [label, entry] of this.#core.namespaces) result.set(label, entry.counters);
+    return result;
+  }
+
+  on<E extends keyof CacheEvents>(event: E, listener: CacheEvents[E]): void {
+    this.#core.events.on(event, listener);
+  }
+
+  off<E extends keyof CacheEvents>(event: E, listener: CacheEvents[E]): void {
+    this.#core.events.off(event, listener);
   }
 
   async close(): Promise<void> {
@@ -304,9 +513,8 @@ class TierCache implements Cache {
   }
 
   #argumentError(key: unknown): Error | undefined {
-    const core = this.#core;
-    if (core.closed) return new CacheClosedError(typeof key === 'string' ? key : undefined);
-    return isShortKey(key, core.options.maxKeyLength) ? undefined : keyError(key, core.options.maxKeyLength);
+    if (this.#core.closed) return new CacheClosedError(typeof key === 'string' ? key : undefined);
+    return isShortKey(key, this.#maxKeyLength) ? undefined : keyError(key, this.#maxKeyLength);
   }
 }
 

@@ -4,7 +4,7 @@
  * This is the only public entry point; everything exported here is API.
  * @packageDocumentation
  */
-export { type Cache, createCache, type Loader, type LoaderContext } from './cache.js';
+export { type Cache, type CacheEvents, createCache, type Loader, type LoaderContext } from './cache.js';
 export {
   CacheClosedError,
   ConfigError,
@@ -16,13 +16,18 @@ export {
   ValueTooLargeError,
 } from './errors.js';
 export { estimateSize } from './memory/weigher.js';
-export type { CacheStats, MemoryTierStats } from './metrics/stats.js';
+export { CHANNELS, type LatencyMessage, type TraceContext } from './metrics/channels.js';
+export type { Diagnosis, DiagnosisCause, HealthReport } from './metrics/health.js';
+export type { GetOrLoadOutcome, LatencySummaries, LatencySummary } from './metrics/latency.js';
+export { type PrometheusOptions, type PrometheusRegistration, registerPrometheus } from './metrics/prometheus.js';
+export type { CacheStats, MemoryTierStats, MissCauses } from './metrics/stats.js';
 export {
   type CacheOptions,
   type CallOptions,
   type Clock,
   DEFAULTS,
   type Duration,
+  type HealthOptions,
   type MemoryTierOptions,
   parseDuration,
 } from './options.js';

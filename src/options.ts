@@ -67,6 +67,23 @@ export interface CacheOptions {
   clock?: Clock;
   /** Random source in `[0, 1)`, used for jitter, hash seeds and admission tie-breaks. Default: `Math.random`. */
   random?: () => number;
+  /**
+   * Keep latency histograms, miss causes (a log of recently removed keys, ~40 bytes per remembered key,
+   * 3 × `l1.maxEntries` of them) and the hit-rate health check. Counters are always kept. Default: `true`.
+   */
+  stats?: boolean;
+  /** When to warn about a low hit rate (the `lowHitRate` event). */
+  health?: HealthOptions;
+}
+
+/** Settings of the hit-rate health check. */
+export interface HealthOptions {
+  /** Warn when the window's hit rate is below this fraction. Default: `0.9`. */
+  threshold?: number;
+  /** Length of the sliding window. Default: `'60s'`. */
+  window?: Duration;
+  /** Give no verdict on fewer reads than this in the window. Default: `1000`. */
+  minRequests?: number;
 }
 
 /** Per-call options; each overrides the cache's option of the same name for this call only. */
@@ -91,6 +108,8 @@ export interface ResolvedOptions {
   readonly weigher: (value: unknown) => number;
   readonly clock: Clock;
   readonly random: () => number;
+  readonly stats: boolean;
+  readonly health: { readonly threshold: number; readonly windowMs: number; readonly minRequests: number };
 }
 
 /** Every default, in one place. */
@@ -100,6 +119,8 @@ export const DEFAULTS = {
   ttlJitter: 0,
   copyOnRead: false,
   l1: { maxEntries: 10_000 },
+  stats: true,
+  health: { threshold: 0.9, window: '60s', minRequests: 1000 },
 } as const;
 
 const CACHE_OPTION_NAMES = new Set<string>([
@@ -113,7 +134,10 @@ const CACHE_OPTION_NAMES = new Set<string>([
   'weigher',
   'clock',
   'random',
+  'stats',
+  'health',
 ]);
+const HEALTH_OPTION_NAMES = new Set<string>(['threshold', 'window', 'minRequests']);
 const L1_OPTION_NAMES = new Set<string>(['maxEntries', 'maxBytes']);
 const CALL_OPTION_NAMES = new Set<string>(['ttl', 'nullTtl', 'ttlJitter']);
 
@@ -198,6 +222,24 @@ function resolveL1(value: unknown): ResolvedOptions['l1'] {
   };
 }
 
+function resolveHealth(value: unknown): ResolvedOptions['health'] {
+  if (value === undefined) value = {};
+  if (typeof value !== 'object' || value === null) {
+    throw new ConfigError('health', 'expected an object such as { threshold: 0.9, window: "60s" }.');
+  }
+  rejectUnknown(value, HEALTH_OPTION_NAMES, 'health.');
+  const { threshold, window, minRequests } = value as HealthOptions;
+  if (threshold !== undefined && (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1))) {
+    throw new ConfigError('health.threshold', `expected a fraction in (0, 1], got ${String(threshold)}.`);
+  }
+  return {
+    threshold: threshold ?? DEFAULTS.health.threshold,
+    windowMs: parseDuration(window ?? DEFAULTS.health.window, 'health.window'),
+    minRequests:
+      minRequests === undefined ? DEFAULTS.health.minRequests : positiveInteger(minRequests, 'health.minRequests'),
+  };
+}
+
 /** Validates cache options and fills in defaults. Call once, at construction. */
 export function resolveOptions(options: CacheOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -232,6 +274,8 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     weigher: weigher ?? estimateSize,
     clock: clock ?? new CoarseClock(),
     random: random ?? Math.random,
+    stats: options.stats === undefined ? DEFAULTS.stats : boolean(options.stats, 'stats'),
+    health: resolveHealth(options.health),
   };
 }
 

@@ -45,6 +45,8 @@
  * reclaimed by a sweeper that inspects a couple of slots per write — no timer per entry, O(1)
  * amortised, and every expired entry is reached within `size / SWEEP_STEPS` writes.
  */
+
+import type { Removal, RemovalCause, RemovalLog } from '../metrics/removal-log.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { hashString } from './hash.js';
 import { FIELD_A, FIELD_B, LinkedSlots, NIL, RECORD } from './linked-slots.js';
@@ -98,6 +100,8 @@ export interface MemoryTierCounters {
   evictions: number;
   /** Entries removed because they expired (on read, by the sweeper, or in eviction). */
   expirations: number;
+  /** Entries evicted or expired that were never read after being cached (sketch frequency ≤ 1). */
+  removedUnread: number;
 }
 
 /** A W-TinyLFU bounded map from physical key to value. Synchronous; O(1) per operation. */
@@ -130,13 +134,16 @@ export class MemoryTier {
   #missesInSample = 0;
   #sweepCursor = 0;
   /** Running totals, read by the cache's stats. */
-  readonly counters: MemoryTierCounters = { evictions: 0, expirations: 0 };
+  readonly counters: MemoryTierCounters = { evictions: 0, expirations: 0, removedUnread: 0 };
+  readonly #removals: RemovalLog | undefined;
 
   /**
    * @param limits At least one finite bound (the cache's options check this).
    * @param random Source of randomness for the hash seed and admission tie-breaks.
+   * @param removals Where to remember removed keys, for miss causes and capacity estimates.
    */
-  constructor(limits: MemoryTierLimits, random: () => number) {
+  constructor(limits: MemoryTierLimits, random: () => number, removals?: RemovalLog) {
+    this.#removals = removals;
     this.#maxEntries = limits.maxEntries;
     this.#maxBytes = limits.maxBytes;
     this.#setWindowFraction(INITIAL_WINDOW_FRACTION);
@@ -194,7 +201,7 @@ export class MemoryTier {
   set(key: string, value: unknown, weight: number, expiresAt: number, now: number): boolean {
     let slot = this.#index.get(key);
     if (weight > this.#maxBytes) {
-      if (slot !== undefined) this.#unlink(slot);
+      if (slot !== undefined) this.#unlink(slot, 'invalidated', now);
       return false;
     }
     if (slot !== undefined) {
@@ -217,6 +224,7 @@ export class MemoryTier {
       this.#keys[slot] = key;
       this.#values[slot] = value;
       this.#links.records[slot * RECORD + HASH] = hash;
+      this.#removals?.forget(hash | 0);
       this.#numbers[slot * 2] = expiresAt;
       this.#numbers[slot * 2 + 1] = weight;
       this.#links.records[slot * RECORD + SEGMENT] = WINDOW;
@@ -233,27 +241,32 @@ export class MemoryTier {
   }
 
   /** Removes a key. @returns whether it was present. */
-  delete(key: string): boolean {
+  delete(key: string, now: number): boolean {
     const slot = this.#index.get(key);
     if (slot === undefined) return false;
-    this.#unlink(slot);
+    this.#unlink(slot, 'invalidated', now);
     return true;
   }
 
   /** Removes every key the predicate accepts (O(size); for namespace clears). @returns how many. */
-  deleteWhere(predicate: (key: string) => boolean): number {
+  deleteWhere(predicate: (key: string) => boolean, now: number): number {
     let removed = 0;
     for (const [key, slot] of this.#index) {
       if (predicate(key)) {
-        this.#unlink(slot);
+        this.#unlink(slot, 'invalidated', now);
         removed++;
       }
     }
     return removed;
   }
 
-  /** Removes everything. */
-  clear(): void {
+  /** Removes everything (remembering each key as invalidated when `now` is given). */
+  clear(now?: number): void {
+    if (now !== undefined && this.#removals !== undefined) {
+      for (const slot of this.#index.values()) {
+        this.#removals.record(this.#links.records[slot * RECORD + HASH] as number, 'invalidated', now);
+      }
+    }
     this.#index.clear();
     this.#keys.fill(undefined);
     this.#values.fill(undefined);
@@ -267,6 +280,18 @@ export class MemoryTier {
   /** The physical keys present (live or not yet swept), for tests and diagnostics. */
   keys(): IterableIterator<string> {
     return this.#index.keys();
+  }
+
+  /**
+   * Why a key that is not cached is not: its last removal, if the removal log remembers it; else
+   * `'seen'` if the frequency sketch has seen it recently (it was evicted long ago or never admitted);
+   * else `undefined` — a first read, as far as the tier can tell.
+   */
+  explainMiss(key: string): Removal | 'seen' | undefined {
+    const hash = hashString(key, this.#seed) | 0;
+    const removal = this.#removals?.lookup(hash);
+    if (removal !== undefined) return removal;
+    return this.#sketch.frequency(hash) > 0 ? 'seen' : undefined;
   }
 
   /** Moves an accessed slot within its segments. */
@@ -358,9 +383,8 @@ export class MemoryTier {
         evict = candidate;
         candidate = links.next(candidate);
       }
-      if ((numbers[evict * 2] as number) <= now) this.counters.expirations++;
-      else this.counters.evictions++;
-      this.#unlink(evict);
+      if ((numbers[evict * 2] as number) <= now) this.#expire(evict);
+      else this.#unlink(evict, 'evicted', now);
     }
   }
 
@@ -457,11 +481,16 @@ export class MemoryTier {
   }
 
   #expire(slot: number): void {
-    this.counters.expirations++;
-    this.#unlink(slot);
+    // Remembered as of its expiry time, so a later miss can tell how long after expiry it came back.
+    this.#unlink(slot, 'expired', this.#numbers[slot * 2] as number);
   }
 
-  #unlink(slot: number): void {
+  #unlink(slot: number, cause: RemovalCause, at: number): void {
+    const hash = this.#links.records[slot * RECORD + HASH] as number;
+    if (cause === 'evicted') this.counters.evictions++;
+    else if (cause === 'expired') this.counters.expirations++;
+    if (cause !== 'invalidated' && this.#sketch.frequency(hash) <= 1) this.counters.removedUnread++;
+    this.#removals?.record(hash, cause, at);
     const weight = this.#numbers[slot * 2 + 1] as number;
     this.#index.delete(this.#keys[slot] as string);
     this.#links.remove(this.#links.records[slot * RECORD + SEGMENT] as number, slot, weight);

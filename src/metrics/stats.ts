@@ -1,19 +1,60 @@
 /**
- * Counters kept on the read and write paths, and the snapshot `cache.stats()` returns. Counters are
- * plain number fields bumped inline: the L1 hit path pays one increment, nothing more.
+ * Counters kept on the read and write paths, per namespace, and the snapshot `cache.stats()` returns.
+ * Counters are plain number fields bumped inline: the L1 hit path pays one increment, nothing more.
  */
+import type { HealthReport } from './health.js';
+import type { LatencySummaries } from './latency.js';
 
-/** Mutable running totals. Internal: the public view is {@link CacheStats}. */
+/** Mutable running totals of one namespace. Internal: the public view is {@link CacheStats}. */
 export class Counters {
-  /** Reads no tier answered. */
-  misses = 0;
   l1Hits = 0;
   l1Misses = 0;
+  /** Misses on keys never cached, or gone too long to remember. */
+  missCold = 0;
+  /** Misses on keys that were cached and had expired. */
+  missExpired = 0;
+  /** Sum over expired misses of the time between the entry's expiry and the re-read, in ms. */
+  expiredGapMs = 0;
+  /** Misses on keys evicted to make room, or seen recently but not admitted. */
+  missEvicted = 0;
+  /** Evicted misses a tier twice / four times the size would have served (shadow estimate). */
+  evictedWithin2x = 0;
+  evictedWithin4x = 0;
+  /** Misses on keys removed by delete, set-refusal or clear. */
+  missInvalidated = 0;
   loads = 0;
   loadErrors = 0;
   collapsed = 0;
   refusedTooLarge = 0;
   superseded = 0;
+}
+
+/** Counter names, for summing and differencing without listing them twice. */
+export const COUNTER_NAMES = Object.keys(new Counters()) as (keyof Counters)[];
+
+/** Adds `from` into `into`, field by field. */
+export function addCounters(into: Counters, from: Counters): Counters {
+  for (const name of COUNTER_NAMES) into[name] += from[name];
+  return into;
+}
+
+/** `later − earlier`, field by field. */
+export function subtractCounters(later: Counters, earlier: Counters): Counters {
+  const delta = new Counters();
+  for (const name of COUNTER_NAMES) delta[name] = later[name] - earlier[name];
+  return delta;
+}
+
+/** Why reads missed. */
+export interface MissCauses {
+  /** Never cached (or removed too long ago to remember): first reads. */
+  readonly cold: number;
+  /** Cached once, expired before the re-read. */
+  readonly expired: number;
+  /** Read before and evicted to make room (or, under TinyLFU admission, never admitted for lack of room). */
+  readonly evicted: number;
+  /** Cached once, removed by `delete`, `clear` or a refused `set`. */
+  readonly invalidated: number;
 }
 
 /** Hit and miss figures of the memory tier. */
@@ -24,24 +65,32 @@ export interface MemoryTierStats {
   readonly misses: number;
   /** `hits / (hits + misses)`, or 0 before any read. */
   readonly hitRate: number;
-  /** Entries held now (including expired ones not yet swept). */
+  /** Entries held now, across all namespaces (including expired ones not yet swept). */
   readonly entries: number;
-  /** Estimated bytes held now. */
+  /** Estimated bytes held now, across all namespaces. */
   readonly bytes: number;
-  /** Entries removed to make room. */
+  /** Entries removed to make room, across all namespaces. */
   readonly evictions: number;
-  /** Entries removed because their TTL ran out. */
+  /** Entries removed because their TTL ran out, across all namespaces. */
   readonly expirations: number;
+  /** Entries that left (evicted or expired) without being read again: one-hit wonders. */
+  readonly removedUnread: number;
+  /** The admission window's share of the capacity, as the hill climber has set it. */
+  readonly windowFraction: number;
 }
 
-/** A snapshot of a cache's counters. */
+/** A snapshot of a cache's (or a namespace's) counters. */
 export interface CacheStats {
+  /** The namespace path these figures cover, `/` for the root (which covers every namespace). */
+  readonly namespace: string;
   /** Reads answered from a cache tier. */
   readonly hits: number;
   /** Reads no tier could answer (each `getOrLoad` miss then loads or joins a load). */
   readonly misses: number;
   /** `hits / (hits + misses)`, or 0 before any read. */
   readonly hitRate: number;
+  /** Why the misses missed. */
+  readonly missCauses: MissCauses;
   /** The memory tier's figures; `undefined` when the cache has no L1. */
   readonly l1: MemoryTierStats | undefined;
   /** Loader calls started. */
@@ -52,32 +101,52 @@ export interface CacheStats {
   readonly collapsed: number;
   /** Values not cached because they weighed more than `maxEntryBytes`. */
   readonly refusedTooLarge: number;
-  /** Loaded values not stored because a write or delete of the key arrived while they loaded. */
+  /** Loaded values not stored because a write, delete or clear of the key arrived while they loaded. */
   readonly superseded: number;
-  /** Loads in flight now. */
+  /** Loads in flight now (cache-wide). */
   readonly inFlight: number;
+  /** Latency percentiles (cache-wide); `undefined` with `stats: false`. */
+  readonly latency: LatencySummaries | undefined;
+  /** The sliding-window hit rate and, when it is low, the diagnosis (cache-wide); `undefined` with `stats: false`. */
+  readonly health: HealthReport | undefined;
 }
 
 /** What a snapshot needs from the memory tier. */
 export interface MemoryTierView {
   readonly size: number;
   readonly bytes: number;
-  readonly counters: { readonly evictions: number; readonly expirations: number };
+  readonly windowFraction: number;
+  readonly counters: { readonly evictions: number; readonly expirations: number; readonly removedUnread: number };
 }
 
-function ratio(hits: number, misses: number): number {
+/** `hits / (hits + misses)`, or 0 when both are 0. */
+export function ratio(hits: number, misses: number): number {
   const total = hits + misses;
   return total === 0 ? 0 : hits / total;
 }
 
-/** Builds the public snapshot from the running totals. */
-export function snapshot(counters: Counters, l1: MemoryTierView | undefined, inFlight: number): CacheStats {
+/** Builds the public snapshot. */
+export function snapshot(
+  namespace: string,
+  counters: Counters,
+  l1: MemoryTierView | undefined,
+  inFlight: number,
+  latency: LatencySummaries | undefined,
+  health: HealthReport | undefined,
+): CacheStats {
   const hits = counters.l1Hits;
-  const misses = counters.misses;
+  const misses = counters.missCold + counters.missExpired + counters.missEvicted + counters.missInvalidated;
   return {
+    namespace,
     hits,
     misses,
     hitRate: ratio(hits, misses),
+    missCauses: {
+      cold: counters.missCold,
+      expired: counters.missExpired,
+      evicted: counters.missEvicted,
+      invalidated: counters.missInvalidated,
+    },
     l1:
       l1 === undefined
         ? undefined
@@ -89,6 +158,8 @@ export function snapshot(counters: Counters, l1: MemoryTierView | undefined, inF
             bytes: l1.bytes,
             evictions: l1.counters.evictions,
             expirations: l1.counters.expirations,
+            removedUnread: l1.counters.removedUnread,
+            windowFraction: l1.windowFraction,
           },
     loads: counters.loads,
     loadErrors: counters.loadErrors,
@@ -96,5 +167,7 @@ export function snapshot(counters: Counters, l1: MemoryTierView | undefined, inF
     refusedTooLarge: counters.refusedTooLarge,
     superseded: counters.superseded,
     inFlight,
+    latency,
+    health,
   };
 }

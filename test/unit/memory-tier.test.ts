@@ -86,10 +86,10 @@ describe('MemoryTier', () => {
   it('deletes, deletes by predicate, and clears', () => {
     const t = tier(100);
     for (let i = 0; i < 10; i++) t.set(i % 2 === 0 ? `even${i}` : `odd${i}`, i, 8, FOREVER, 0);
-    assert.equal(t.delete('even0'), true);
-    assert.equal(t.delete('even0'), false);
+    assert.equal(t.delete('even0', 0), true);
+    assert.equal(t.delete('even0', 0), false);
     assert.equal(
-      t.deleteWhere((key) => key.startsWith('odd')),
+      t.deleteWhere((key) => key.startsWith('odd'), 0),
       5,
     );
     assert.deepEqual([...t.keys()].sort(), ['even2', 'even4', 'even6', 'even8']);
@@ -142,7 +142,7 @@ describe('MemoryTier', () => {
               t.set(key, version, o.weight, now + o.ttl, now);
               model.set(key, { value: version, expiresAt: now + o.ttl });
             } else if (o.kind === 'delete') {
-              t.delete(key);
+              t.delete(key, 0);
               model.delete(key);
             } else {
               const got = t.get(key, now);

@@ -1,0 +1,221 @@
+/**
+ * Hit-rate health: a sliding-window hit rate, and when it falls below the threshold, a diagnosis of
+ * why, computed from the window's miss causes. The seed's rule of thumb — "below 90% means your TTLs
+ * are too short, your key space is too large, or you're caching the wrong data" — made concrete:
+ *
+ * - **TTL too short**: most misses re-read keys that had *expired*. The mean time from expiry to
+ *   re-read gives the re-read interval the TTL should cover.
+ * - **Capacity too small**: most misses re-read keys that were *evicted*. The removal log's shadow
+ *   estimate gives the hit rate at 2× and 4× the capacity.
+ * - **Caching the wrong data**: most misses are *cold* (first reads) and most entries leave the cache
+ *   without a second read: the keys are read once, and no TTL or capacity fixes that.
+ * - **Invalidation churn**: most misses follow a delete or clear of the key.
+ *
+ * The window is `BUCKETS` buckets; at each bucket boundary the cumulative counters are snapshotted,
+ * and the window's figures are the difference between now and the oldest snapshot. Nothing is counted
+ * twice and nothing runs on the hit path: the monitor advances on misses and on `stats()`.
+ */
+import { Counters, type MissCauses, ratio, subtractCounters } from './stats.js';
+
+/** Buckets in the sliding window: the window moves in steps of a sixth. */
+const BUCKETS = 6;
+/** A cause must explain at least this share of the misses to be named. */
+const DOMINANT_SHARE = 0.3;
+/** Cold misses point at the data only if at least this share of entries left unread. */
+const UNREAD_SHARE = 0.5;
+
+/** What the monitor reads at each step: the cache's cumulative totals. */
+export interface HealthTotals {
+  readonly counters: Counters;
+  /** Entries the L1 evicted or expired. */
+  readonly removed: number;
+  /** Of those, entries never read again after they were cached. */
+  readonly removedUnread: number;
+}
+
+/** Health settings, resolved. */
+export interface HealthSettings {
+  /** Warn below this hit rate. */
+  readonly threshold: number;
+  /** Length of the sliding window, in ms. */
+  readonly windowMs: number;
+  /** No verdict on fewer reads than this in the window. */
+  readonly minRequests: number;
+  /** The cache's default TTL, in ms, for the TTL diagnosis. */
+  readonly ttlMs: number;
+}
+
+/** The likely reason for a low hit rate. */
+export type DiagnosisCause = 'ttl-too-short' | 'capacity-too-small' | 'wrong-data' | 'invalidation' | 'unclear';
+
+/** Why the hit rate is low, and what to change. */
+export interface Diagnosis {
+  readonly cause: DiagnosisCause;
+  /** One or two sentences for a human: the evidence and the remedy. */
+  readonly message: string;
+  /** For `capacity-too-small`: the shadow estimate of the hit rate with more memory. */
+  readonly estimatedHitRate?: { readonly at2x: number; readonly at4x: number };
+  /** For `ttl-too-short`: the mean time between a key's expiry and its re-read, in ms. */
+  readonly meanRereadAfterExpiryMs?: number;
+}
+
+/** The sliding-window verdict. */
+export interface HealthReport {
+  /** The window's length, in ms (shorter while the cache is younger than one window). */
+  readonly windowMs: number;
+  /** Reads in the window. */
+  readonly requests: number;
+  /** Hit rate in the window. */
+  readonly hitRate: number;
+  readonly threshold: number;
+  /** False when the hit rate is below the threshold over at least `minRequests` reads. */
+  readonly healthy: boolean;
+  /** The window's misses by cause. */
+  readonly missCauses: MissCauses;
+  /** Present when not healthy. */
+  readonly diagnosis?: Diagnosis;
+}
+
+interface Snapshot {
+  readonly at: number;
+  readonly totals: HealthTotals;
+}
+
+/** Tracks the sliding window and produces reports. */
+export class HealthMonitor {
+  readonly #settings: HealthSettings;
+  readonly #read: () => HealthTotals;
+  readonly #bucketMs: number;
+  #snapshots: Snapshot[];
+
+  constructor(settings: HealthSettings, read: () => HealthTotals, now: number) {
+    this.#settings = settings;
+    this.#read = read;
+    this.#bucketMs = settings.windowMs / BUCKETS;
+    this.#snapshots = [{ at: now, totals: { counters: new Counters(), removed: 0, removedUnread: 0 } }];
+  }
+
+  /**
+   * Advances the window if a bucket boundary has passed. Cheap when none has (one comparison).
+   * @returns an unhealthy report when one is due (at most once per bucket), else undefined.
+   */
+  tick(now: number): HealthReport | undefined {
+    const last = this.#snapshots[this.#snapshots.length - 1] as Snapshot;
+    if (now - last.at < this.#bucketMs) return undefined;
+    const totals = this.#read();
+    this.#snapshots.push({ at: now, totals });
+    // Keep the newest snapshot at or before the window's start as the baseline.
+    while (this.#snapshots.length > 2 && (this.#snapshots[1] as Snapshot).at <= now - this.#settings.windowMs) {
+      this.#snapshots.shift();
+    }
+    const report = this.#evaluate(now, totals);
+    return report.healthy ? undefined : report;
+  }
+
+  /** The report for the window ending now. */
+  report(now: number): HealthReport {
+    return this.#evaluate(now, this.#read());
+  }
+
+  #evaluate(now: number, totals: HealthTotals): HealthReport {
+    const baseline = this.#snapshots[0] as Snapshot;
+    const window = subtractCounters(totals.counters, baseline.totals.counters);
+    const removed = totals.removed - baseline.totals.removed;
+    const removedUnread = totals.removedUnread - baseline.totals.removedUnread;
+    const misses = window.missCold + window.missExpired + window.missEvicted + window.missInvalidated;
+    const requests = window.l1Hits + misses;
+    const hitRate = ratio(window.l1Hits, misses);
+    const { threshold, minRequests, ttlMs } = this.#settings;
+    const healthy = requests < minRequests || hitRate >= threshold;
+    return {
+      windowMs: now - baseline.at,
+      requests,
+      hitRate,
+      threshold,
+      healthy,
+      missCauses: {
+        cold: window.missCold,
+        expired: window.missExpired,
+        evicted: window.missEvicted,
+        invalidated: window.missInvalidated,
+      },
+      ...(healthy ? {} : { diagnosis: diagnose(window, removed, removedUnread, ttlMs) }),
+    };
+  }
+}
+
+/**
+ * Names the dominant cause of a window's misses.
+ * @param window Counter differences over the window.
+ * @param removed Entries evicted or expired in the window; `removedUnread` of them never re-read.
+ */
+export function diagnose(window: Counters, removed: number, removedUnread: number, ttlMs: number): Diagnosis {
+  const misses = window.missCold + window.missExpired + window.missEvicted + window.missInvalidated;
+  const requests = window.l1Hits + misses;
+  const share = (n: number) => (misses === 0 ? 0 : n / misses);
+  const unreadShare = removed === 0 ? 0 : removedUnread / removed;
+  const candidates: [DiagnosisCause, number][] = [
+    ['ttl-too-short', share(window.missExpired)],
+    ['capacity-too-small', share(window.missEvicted)],
+    ['wrong-data', unreadShare >= UNREAD_SHARE ? share(window.missCold) : 0],
+    ['invalidation', share(window.missInvalidated)],
+  ];
+  candidates.sort((a, b) => b[1] - a[1]);
+  const [cause, dominance] = candidates[0] as [DiagnosisCause, number];
+  if (dominance < DOMINANT_SHARE) {
+    return {
+      cause: 'unclear',
+      message:
+        `No single cause dominates the misses: cold ${pct(share(window.missCold))}, expired ${pct(share(window.missExpired))}, ` +
+        `evicted ${pct(share(window.missEvicted))}, invalidated ${pct(share(window.missInvalidated))}.`,
+    };
+  }
+  switch (cause) {
+    case 'ttl-too-short': {
+      const meanGap = window.expiredGapMs / Math.max(1, window.missExpired);
+      return {
+        cause,
+        meanRereadAfterExpiryMs: meanGap,
+        message:
+          `${pct(dominance)} of misses re-read keys that had expired: they are read again about every ` +
+          `${seconds(ttlMs + meanGap)} but live ${seconds(ttlMs)}. Raise the TTL above the re-read interval ` +
+          '(with ttlJitter), or refresh hot keys ahead of expiry.',
+      };
+    }
+    case 'capacity-too-small': {
+      const at2x = ratio(window.l1Hits + window.evictedWithin2x, requests - window.l1Hits - window.evictedWithin2x);
+      const at4x = ratio(window.l1Hits + window.evictedWithin4x, requests - window.l1Hits - window.evictedWithin4x);
+      return {
+        cause,
+        estimatedHitRate: { at2x, at4x },
+        message:
+          `${pct(dominance)} of misses re-read keys evicted to make room: the key space is too large for the ` +
+          `capacity. Estimated hit rate with 2× capacity ${pct(at2x)}, with 4× ${pct(at4x)} ` +
+          `(now ${pct(ratio(window.l1Hits, misses))}). Raise l1.maxEntries / l1.maxBytes, or add a shared tier.`,
+      };
+    }
+    case 'wrong-data':
+      return {
+        cause,
+        message:
+          `${pct(dominance)} of misses are first reads, and ${pct(unreadShare)} of entries left the cache without ` +
+          'being read again: these keys are read once, so no TTL or capacity will help. Cache data that is read ' +
+          'repeatedly, and read one-off data straight from the database.',
+      };
+    default:
+      return {
+        cause,
+        message:
+          `${pct(dominance)} of misses follow a delete or clear of the key: writes invalidate entries faster than ` +
+          'reads reuse them. Write the new value (set, or write-through) instead of deleting it.',
+      };
+  }
+}
+
+function pct(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+function seconds(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s` : `${Math.round(ms)} ms`;
+}

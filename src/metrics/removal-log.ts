@@ -1,0 +1,91 @@
+/**
+ * A ghost of the memory tier: the last few thousand keys that left it, why, and when. Two questions
+ * depend on it:
+ *
+ * - **Why did this read miss?** A key found here was evicted, expired or invalidated; one not found is
+ *   cold (never cached, or gone too long ago to remember).
+ * - **Would more memory help?** Under LRU-like eviction, a key evicted `e` evictions ago would still be
+ *   cached in a tier `e` entries larger (the LRU stack property; Mattson et al., 1970). Counting the
+ *   misses on keys evicted at most `C` and `3C` evictions ago estimates the hit rate at 2× and 4× the
+ *   capacity `C` — the shadow-cache technique of Caffeine's simulator and of miss-ratio-curve tools.
+ *   W-TinyLFU is not LRU, so this is an estimate, good enough to tell "a bit more memory" from "no
+ *   amount of memory".
+ *
+ * Keys are remembered by their 32-bit seeded hash, in a ring of `capacity` slots with an index from
+ * hash to sequence number: O(1) per removal and per lookup, about 40 bytes per remembered key. A hash
+ * collision can misattribute one miss; statistics do not mind.
+ */
+
+/** Why a key left the memory tier. */
+export type RemovalCause = 'evicted' | 'expired' | 'invalidated';
+
+const CAUSES: readonly RemovalCause[] = ['evicted', 'expired', 'invalidated'];
+
+/** What the log remembers of one removal. */
+export interface Removal {
+  readonly cause: RemovalCause;
+  /** Clock time of the removal — for an expiry, the time the entry expired. */
+  readonly at: number;
+  /** Evictions since this removal (for `evicted`: the key's depth in the eviction stack). */
+  readonly evictionsSince: number;
+}
+
+/** A bounded log of recent removals, indexed by key hash. */
+export class RemovalLog {
+  readonly #capacity: number;
+  readonly #hashes: Int32Array;
+  readonly #causes: Uint8Array;
+  readonly #times: Float64Array;
+  readonly #evictionMarks: Float64Array;
+  readonly #index = new Map<number, number>();
+  #sequence = 0;
+  #evictions = 0;
+
+  /** @param capacity Removals remembered; older ones are forgotten. */
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+    this.#hashes = new Int32Array(capacity);
+    this.#causes = new Uint8Array(capacity);
+    this.#times = new Float64Array(capacity);
+    this.#evictionMarks = new Float64Array(capacity);
+  }
+
+  /** Keys remembered at most. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Remembers that the key with this hash left the tier. */
+  record(hash: number, cause: RemovalCause, at: number): void {
+    if (cause === 'evicted') this.#evictions++;
+    const sequence = this.#sequence++;
+    const position = sequence % this.#capacity;
+    if (sequence >= this.#capacity) {
+      // The ring wraps: forget the removal this slot held, unless its key was removed again since.
+      const oldHash = this.#hashes[position] as number;
+      if (this.#index.get(oldHash) === sequence - this.#capacity) this.#index.delete(oldHash);
+    }
+    this.#hashes[position] = hash;
+    this.#causes[position] = CAUSES.indexOf(cause);
+    this.#times[position] = at;
+    this.#evictionMarks[position] = this.#evictions;
+    this.#index.set(hash, sequence);
+  }
+
+  /** The last removal of the key with this hash, if still remembered. */
+  lookup(hash: number): Removal | undefined {
+    const sequence = this.#index.get(hash);
+    if (sequence === undefined) return undefined;
+    const position = sequence % this.#capacity;
+    return {
+      cause: CAUSES[this.#causes[position] as number] as RemovalCause,
+      at: this.#times[position] as number,
+      evictionsSince: this.#evictions - (this.#evictionMarks[position] as number),
+    };
+  }
+
+  /** Forgets a key (it is cached again, so its old removal no longer explains anything). */
+  forget(hash: number): void {
+    this.#index.delete(hash);
+  }
+}
