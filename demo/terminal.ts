@@ -144,6 +144,12 @@ const rows: [string, string, string][] = [
   ],
   ['loads collapsed', count(stats.collapsed), 'callers that joined a load already running instead of querying again'],
   [
+    'miss causes',
+    count(stats.misses),
+    `cold ${count(stats.missCauses.cold)}, evicted ${count(stats.missCauses.evicted)}, ` +
+      `expired ${count(stats.missCauses.expired)}, invalidated ${count(stats.missCauses.invalidated)}`,
+  ],
+  [
     'latency',
     `p50 ${duration(latency.percentile(50))}`,
     `p99 ${duration(latency.percentile(99))}, max ${duration(latency.max)}`,
@@ -151,6 +157,12 @@ const rows: [string, string, string][] = [
 ];
 out.write(`\nSummary after ${elapsed.toFixed(1)} s\n`);
 for (const [label, value, note] of rows) out.write(`  ${label.padEnd(16)} ${value.padStart(12)}   ${note}\n`);
+const health = stats.health;
+if (health?.diagnosis !== undefined) {
+  out.write(
+    `\nHit rate below ${(health.threshold * 100).toFixed(0)}% over the last ${(health.windowMs / 1000).toFixed(0)} s: ${health.diagnosis.message}\n`,
+  );
+}
 
 await cache.close();
 db.close();

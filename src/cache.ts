@@ -126,7 +126,6 @@ class CacheCore {
   readonly events = new EventEmitter();
   /** The L1 capacity in entries, for the shadow estimates (an estimate when bounded only by bytes). */
   readonly capacity: number;
-  hitSampleTick = 0;
   closed = false;
 
   constructor(options: ResolvedOptions) {
@@ -288,9 +287,10 @@ class TierCache implements Cache {
     const now = this.#clock.now();
     const l1 = this.#l1;
     if (l1 !== undefined) {
-      // One call in HIT_SAMPLE_EVERY is timed, in case it is a hit (misses are always timed).
+      // One hit in HIT_SAMPLE_EVERY is timed (misses always are): the hit counter, about to be bumped
+      // anyway, picks which — so the sample costs no state of its own.
       const latency = core.latency;
-      const sampled = latency !== undefined && (++core.hitSampleTick & HIT_SAMPLE_MASK) === 0;
+      const sampled = latency !== undefined && (this.#counters.l1Hits & HIT_SAMPLE_MASK) === HIT_SAMPLE_MASK;
       const started = sampled ? performance.now() : 0;
       const value = l1.get(physical, now);
       if (value !== MISS) {

@@ -53,8 +53,8 @@ export interface Diagnosis {
   readonly cause: DiagnosisCause;
   /** One or two sentences for a human: the evidence and the remedy. */
   readonly message: string;
-  /** For `capacity-too-small`: the shadow estimate of the hit rate with more memory. */
-  readonly estimatedHitRate?: { readonly at2x: number; readonly at4x: number };
+  /** The shadow estimate of the hit rate with 2× and 4× the memory (any cause). */
+  readonly estimatedHitRate: { readonly at2x: number; readonly at4x: number };
   /** For `ttl-too-short`: the mean time between a key's expiry and its re-read, in ms. */
   readonly meanRereadAfterExpiryMs?: number;
 }
@@ -162,12 +162,18 @@ export function diagnose(window: Counters, removed: number, removedUnread: numbe
   ];
   candidates.sort((a, b) => b[1] - a[1]);
   const [cause, dominance] = candidates[0] as [DiagnosisCause, number];
+  const estimatedHitRate = {
+    at2x: ratio(window.l1Hits + window.evictedWithin2x, requests - window.l1Hits - window.evictedWithin2x),
+    at4x: ratio(window.l1Hits + window.evictedWithin4x, requests - window.l1Hits - window.evictedWithin4x),
+  };
+  const memoryNote = `Estimated hit rate with 2× capacity ${pct(estimatedHitRate.at2x)}, with 4× ${pct(estimatedHitRate.at4x)}.`;
   if (dominance < DOMINANT_SHARE) {
     return {
       cause: 'unclear',
+      estimatedHitRate,
       message:
         `No single cause dominates the misses: cold ${pct(share(window.missCold))}, expired ${pct(share(window.missExpired))}, ` +
-        `evicted ${pct(share(window.missEvicted))}, invalidated ${pct(share(window.missInvalidated))}.`,
+        `evicted ${pct(share(window.missEvicted))}, invalidated ${pct(share(window.missInvalidated))}. ${memoryNote}`,
     };
   }
   switch (cause) {
@@ -175,6 +181,7 @@ export function diagnose(window: Counters, removed: number, removedUnread: numbe
       const meanGap = window.expiredGapMs / Math.max(1, window.missExpired);
       return {
         cause,
+        estimatedHitRate,
         meanRereadAfterExpiryMs: meanGap,
         message:
           `${pct(dominance)} of misses re-read keys that had expired: they are read again about every ` +
@@ -182,29 +189,28 @@ export function diagnose(window: Counters, removed: number, removedUnread: numbe
           '(with ttlJitter), or refresh hot keys ahead of expiry.',
       };
     }
-    case 'capacity-too-small': {
-      const at2x = ratio(window.l1Hits + window.evictedWithin2x, requests - window.l1Hits - window.evictedWithin2x);
-      const at4x = ratio(window.l1Hits + window.evictedWithin4x, requests - window.l1Hits - window.evictedWithin4x);
+    case 'capacity-too-small':
       return {
         cause,
-        estimatedHitRate: { at2x, at4x },
+        estimatedHitRate,
         message:
           `${pct(dominance)} of misses re-read keys evicted to make room: the key space is too large for the ` +
-          `capacity. Estimated hit rate with 2× capacity ${pct(at2x)}, with 4× ${pct(at4x)} ` +
-          `(now ${pct(ratio(window.l1Hits, misses))}). Raise l1.maxEntries / l1.maxBytes, or add a shared tier.`,
+          `capacity (hit rate now ${pct(ratio(window.l1Hits, misses))}). ${memoryNote} ` +
+          'Raise l1.maxEntries / l1.maxBytes, or add a shared tier.',
       };
-    }
     case 'wrong-data':
       return {
         cause,
+        estimatedHitRate,
         message:
           `${pct(dominance)} of misses are first reads, and ${pct(unreadShare)} of entries left the cache without ` +
-          'being read again: these keys are read once, so no TTL or capacity will help. Cache data that is read ' +
-          'repeatedly, and read one-off data straight from the database.',
+          'being read again: these keys are read once, so neither a longer TTL nor more memory helps them. Cache ' +
+          `data that is read repeatedly, and read one-off data straight from the database. ${memoryNote}`,
       };
     default:
       return {
         cause,
+        estimatedHitRate,
         message:
           `${pct(dominance)} of misses follow a delete or clear of the key: writes invalidate entries faster than ` +
           'reads reuse them. Write the new value (set, or write-through) instead of deleting it.',

@@ -20,6 +20,8 @@
 export type RemovalCause = 'evicted' | 'expired' | 'invalidated';
 
 const CAUSES: readonly RemovalCause[] = ['evicted', 'expired', 'invalidated'];
+/** Slots allocated up front; the ring doubles up to its capacity as removals arrive. */
+const INITIAL_SLOTS = 1024;
 
 /** What the log remembers of one removal. */
 export interface Removal {
@@ -33,10 +35,11 @@ export interface Removal {
 /** A bounded log of recent removals, indexed by key hash. */
 export class RemovalLog {
   readonly #capacity: number;
-  readonly #hashes: Int32Array;
-  readonly #causes: Uint8Array;
-  readonly #times: Float64Array;
-  readonly #evictionMarks: Float64Array;
+  // The ring's arrays grow by doubling until they reach `capacity`, so an idle log costs little.
+  #hashes: Int32Array;
+  #causes: Uint8Array;
+  #times: Float64Array;
+  #evictionMarks: Float64Array;
   readonly #index = new Map<number, number>();
   #sequence = 0;
   #evictions = 0;
@@ -44,10 +47,11 @@ export class RemovalLog {
   /** @param capacity Removals remembered; older ones are forgotten. */
   constructor(capacity: number) {
     this.#capacity = capacity;
-    this.#hashes = new Int32Array(capacity);
-    this.#causes = new Uint8Array(capacity);
-    this.#times = new Float64Array(capacity);
-    this.#evictionMarks = new Float64Array(capacity);
+    const initial = Math.min(capacity, INITIAL_SLOTS);
+    this.#hashes = new Int32Array(initial);
+    this.#causes = new Uint8Array(initial);
+    this.#times = new Float64Array(initial);
+    this.#evictionMarks = new Float64Array(initial);
   }
 
   /** Keys remembered at most. */
@@ -60,6 +64,7 @@ export class RemovalLog {
     if (cause === 'evicted') this.#evictions++;
     const sequence = this.#sequence++;
     const position = sequence % this.#capacity;
+    if (position >= this.#hashes.length) this.#grow();
     if (sequence >= this.#capacity) {
       // The ring wraps: forget the removal this slot held, unless its key was removed again since.
       const oldHash = this.#hashes[position] as number;
@@ -82,6 +87,22 @@ export class RemovalLog {
       at: this.#times[position] as number,
       evictionsSince: this.#evictions - (this.#evictionMarks[position] as number),
     };
+  }
+
+  #grow(): void {
+    const size = Math.min(this.#capacity, this.#hashes.length * 2);
+    const hashes = new Int32Array(size);
+    hashes.set(this.#hashes);
+    this.#hashes = hashes;
+    const causes = new Uint8Array(size);
+    causes.set(this.#causes);
+    this.#causes = causes;
+    const times = new Float64Array(size);
+    times.set(this.#times);
+    this.#times = times;
+    const marks = new Float64Array(size);
+    marks.set(this.#evictionMarks);
+    this.#evictionMarks = marks;
   }
 
   /** Forgets a key (it is cached again, so its old removal no longer explains anything). */
