@@ -265,7 +265,7 @@ class TierCache implements Cache {
   }
 
   getOrLoad<T>(key: string, loader: Loader<T>, options?: CallOptions): Promise<T> {
-    if (getOrLoadTracing.hasSubscribers) {
+    if (getOrLoadTracing.start.hasSubscribers) {
       const context: TraceContext = { key, namespace: this.#label };
       return getOrLoadTracing.tracePromise(() => this.#getOrLoad(key, loader, options, context), context);
     }
@@ -375,7 +375,7 @@ class TierCache implements Cache {
     const started = performance.now();
     let value: T;
     try {
-      value = await (loadTracing.hasSubscribers
+      value = await (loadTracing.start.hasSubscribers
         ? loadTracing.tracePromise(async () => loader(context), { key, namespace: this.#label })
         : loader(context));
       core.latency?.load(true, started, this.#label);
@@ -415,7 +415,7 @@ class TierCache implements Cache {
   }
 
   async set<T>(key: string, value: T, options?: CallOptions): Promise<void> {
-    if (setTracing.hasSubscribers) {
+    if (setTracing.start.hasSubscribers) {
       return setTracing.tracePromise(async () => this.#set(key, value, options), { key, namespace: this.#label });
     }
     this.#set(key, value, options);

@@ -180,7 +180,9 @@ describe('diagnostics_channel tracing', () => {
     const { cache } = newCache();
     const outcomes: string[] = [];
     const loads: string[] = [];
+    // Tracing is on while the start channel has a subscriber, as every tracer's does.
     const getOrLoadHandlers = {
+      start: () => {},
       asyncEnd: (context: TraceContext) => outcomes.push(`${context.key}:${context.outcome}`),
     };
     const loadHandlers = { start: (context: TraceContext) => loads.push(context.key) };
