@@ -81,9 +81,16 @@ const WINDOW = 0;
 const PROBATION = 1;
 const PROTECTED = 2;
 const SEGMENTS = 3;
-/** Where a slot's record keeps the key hash and the segment. */
+/** Where a slot's record keeps the key hash, and the segment with the push count when it was placed. */
 const HASH = FIELD_A;
 const SEGMENT = FIELD_B;
+/** The segment takes the low 2 bits of its field (`>>> 2` recovers the stamp), the push stamp the rest. */
+const SEGMENT_SPAN = 4;
+const SEGMENT_MASK = 3;
+/** Push counts wrap at 2^29, so stamp × SEGMENT_SPAN + segment stays a positive int32. */
+const PUSH_MASK = 0x1fffffff;
+/** A hit on a slot among the most recent quarter of its list does not move it. */
+const LAZY_SHARE = 0.25;
 
 /** Returned by {@link MemoryTier.get} and {@link MemoryTier.peek} when there is no live entry. */
 export const MISS: unique symbol = Symbol('tiercache.miss');
@@ -126,6 +133,8 @@ export class MemoryTier {
   #protectedMaxEntries = 0;
   #protectedMaxBytes = 0;
   #weight = 0;
+  /** Pushes to any list's MRU end so far (wrapping), for lazy promotion. */
+  #pushes = 0;
   // Hill climber state.
   #windowFraction = INITIAL_WINDOW_FRACTION;
   #climberStep = -CLIMBER_STEP_FRACTION; // Caffeine starts by shrinking the window
@@ -209,7 +218,7 @@ export class MemoryTier {
       this.#numbers[slot * 2] = expiresAt;
       const delta = weight - (this.#numbers[slot * 2 + 1] as number);
       if (delta !== 0) {
-        const segment = this.#links.records[slot * RECORD + SEGMENT] as number;
+        const segment = this.#segmentOf(slot);
         this.#links.weight[segment] = (this.#links.weight[segment] as number) + delta;
         this.#weight += delta;
         this.#numbers[slot * 2 + 1] = weight;
@@ -227,7 +236,7 @@ export class MemoryTier {
       this.#removals?.forget(hash | 0);
       this.#numbers[slot * 2] = expiresAt;
       this.#numbers[slot * 2 + 1] = weight;
-      this.#links.records[slot * RECORD + SEGMENT] = WINDOW;
+      this.#stamp(slot, WINDOW);
       this.#links.push(WINDOW, slot, weight);
       this.#weight += weight;
       if (this.#index.size > this.#sketch.capacity) this.#sketch.ensureCapacity(this.#index.size * 2);
@@ -297,17 +306,37 @@ export class MemoryTier {
   /** Moves an accessed slot within its segments. */
   #reorder(slot: number): void {
     const links = this.#links;
-    const segment = this.#links.records[slot * RECORD + SEGMENT] as number;
+    const segment = this.#segmentOf(slot);
     if (segment === PROBATION) {
       // A second look while on probation earns a place in the protected segment.
       const weight = this.#numbers[slot * 2 + 1] as number;
       links.remove(PROBATION, slot, weight);
-      this.#links.records[slot * RECORD + SEGMENT] = PROTECTED;
+      this.#stamp(slot, PROTECTED);
       links.push(PROTECTED, slot, weight);
       this.#demoteProtectedOverflow();
     } else {
+      // Lazy promotion: a slot still among the most recent LAZY_SHARE of its list is left where it is.
+      // Its position only matters once it nears the LRU end, and under skew most hits go to such
+      // recent slots, so this skips most list surgery (its random writes to neighbouring slots).
+      const age = (this.#pushes - ((this.#links.records[slot * RECORD + SEGMENT] as number) >>> 2)) & PUSH_MASK;
+      if (age < (links.count[segment] as number) * LAZY_SHARE) return;
       links.moveToTail(segment, slot);
+      this.#stamp(slot, segment);
     }
+  }
+
+  /** The segment a slot is in. */
+  #segmentOf(slot: number): number {
+    return (this.#links.records[slot * RECORD + SEGMENT] as number) & SEGMENT_MASK;
+  }
+
+  /**
+   * Records a slot's segment, and the push count now: every push to any list's MRU end counts, so
+   * `pushes − stamp` bounds how far the slot can have drifted from its list's MRU end.
+   */
+  #stamp(slot: number, segment: number): void {
+    this.#pushes = (this.#pushes + 1) & PUSH_MASK;
+    this.#links.records[slot * RECORD + SEGMENT] = this.#pushes * SEGMENT_SPAN + segment;
   }
 
   #demoteProtectedOverflow(): void {
@@ -320,7 +349,7 @@ export class MemoryTier {
       const demoted = links.head[PROTECTED] as number;
       const weight = this.#numbers[demoted * 2 + 1] as number;
       links.remove(PROTECTED, demoted, weight);
-      links.records[demoted * RECORD + SEGMENT] = PROBATION;
+      this.#stamp(demoted, PROBATION);
       links.push(PROBATION, demoted, weight);
     }
   }
@@ -400,7 +429,7 @@ export class MemoryTier {
       const moved = links.head[WINDOW] as number;
       const weight = this.#numbers[moved * 2 + 1] as number;
       links.remove(WINDOW, moved, weight);
-      links.records[moved * RECORD + SEGMENT] = PROBATION;
+      this.#stamp(moved, PROBATION);
       links.push(PROBATION, moved, weight);
       if (first === NIL) first = moved;
     }
@@ -466,7 +495,7 @@ export class MemoryTier {
         return;
       }
       links.remove(segment, slot, weight);
-      this.#links.records[slot * RECORD + SEGMENT] = WINDOW;
+      this.#stamp(slot, WINDOW);
       links.push(WINDOW, slot, weight);
     }
   }
@@ -493,7 +522,7 @@ export class MemoryTier {
     this.#removals?.record(hash, cause, at);
     const weight = this.#numbers[slot * 2 + 1] as number;
     this.#index.delete(this.#keys[slot] as string);
-    this.#links.remove(this.#links.records[slot * RECORD + SEGMENT] as number, slot, weight);
+    this.#links.remove(this.#segmentOf(slot), slot, weight);
     this.#weight -= weight;
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
