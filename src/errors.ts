@@ -11,6 +11,7 @@ export type TierCacheErrorCode =
   | 'ERR_TIERCACHE_INVALID_VALUE'
   | 'ERR_TIERCACHE_VALUE_TOO_LARGE'
   | 'ERR_TIERCACHE_LOADER'
+  | 'ERR_TIERCACHE_TIER_UNAVAILABLE'
   | 'ERR_TIERCACHE_CLOSED';
 
 /** Base class of every error tiercache produces. */
@@ -85,6 +86,21 @@ export class LoaderError extends TierCacheError {
       `The loader for key ${describeKey(key)} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
       { key, cause },
     );
+  }
+}
+
+/**
+ * A shared tier (L2) did not answer: its circuit breaker is open, the call timed out, or the server
+ * returned an error. The cache counts these and falls through to the loader; callers never see them
+ * from `getOrLoad`.
+ */
+export class TierUnavailableError extends TierCacheError {
+  /** Which tier, e.g. `redis`. */
+  readonly tier: string;
+
+  constructor(tier: string, reason: string, options?: { key?: string; cause?: unknown }) {
+    super('ERR_TIERCACHE_TIER_UNAVAILABLE', `The ${tier} tier is unavailable: ${reason}`, options);
+    this.tier = tier;
   }
 }
 

@@ -13,9 +13,14 @@ export {
   LoaderError,
   TierCacheError,
   type TierCacheErrorCode,
+  TierUnavailableError,
   ValueTooLargeError,
 } from './errors.js';
 export { estimateSize } from './memory/weigher.js';
+export type { Envelope } from './entry.js';
+export { createRedisTier, RedisTier, type RedisTierCounters, type RedisTierOptions } from './redis/redis-tier.js';
+export type { BreakerState } from './redis/circuit-breaker.js';
+export type { SharedTier } from './tier.js';
 export { CHANNELS, type LatencyMessage, type TraceContext } from './metrics/channels.js';
 export type { Diagnosis, DiagnosisCause, HealthReport } from './metrics/health.js';
 export type { GetOrLoadOutcome, LatencySummaries, LatencySummary } from './metrics/latency.js';

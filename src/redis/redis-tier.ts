@@ -1,0 +1,185 @@
+/**
+ * The Redis / Valkey shared tier, over ioredis (standalone, Cluster, or Sentinel through the client's
+ * own configuration).
+ *
+ * - Every call has a timeout and goes through a circuit breaker, so a slow or dead server costs a
+ *   bounded wait at most `failures` times, then nothing until a trial call succeeds.
+ * - Values are envelopes (`entry.ts`): bytes that do not decode are a miss, counted in `corrupt`,
+ *   never an exception; the next fill overwrites them.
+ * - Keys are `<prefix><escaped physical key>` (`key-layout.ts`): no caller's braces become a hash tag.
+ * - `clear()` never uses `KEYS` or `FLUSH*`: it SCANs every master with an escaped MATCH pattern and
+ *   UNLINKs what it finds, in batches, on the node that holds it.
+ * - Commands issued in one tick are pipelined by ioredis's auto-pipelining when the client has it on
+ *   (a client this tier creates from a URL does).
+ */
+import { Redis, type Cluster } from 'ioredis';
+import { decodeEnvelope, type Envelope, encodeEnvelope } from '../entry.js';
+import { TierUnavailableError } from '../errors.js';
+import { type Clock, type Duration, parseDuration } from '../options.js';
+import type { SharedTier } from '../tier.js';
+import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
+import { checkPrefix, redisKey, redisPattern } from './key-layout.js';
+
+/** Options of {@link createRedisTier}. */
+export interface RedisTierOptions {
+  /** An ioredis client (`Redis` or `Cluster`) you own, or a `redis://` URL for a client the tier owns. */
+  client: Redis | Cluster | string;
+  /** Prefix of every key. Default: `'tiercache:'`. No braces. */
+  prefix?: string;
+  /** Longest any call may take. Default: `'500ms'`. */
+  timeout?: Duration;
+  /** Consecutive failures that open the circuit breaker. Default: `5`. */
+  breakerFailures?: number;
+  /** How long the breaker stays open before a trial call. Default: `'5s'`. */
+  breakerOpen?: Duration;
+  /** Largest envelope stored or read, in bytes. Default: 1 MiB. */
+  maxEntryBytes?: number;
+  /** Clock for the breaker. Default: `Date.now`. */
+  clock?: Clock;
+}
+
+/** Counters of a {@link RedisTier}. */
+export interface RedisTierCounters {
+  hits: number;
+  misses: number;
+  /** Reads whose bytes did not decode (counted as misses too). */
+  corrupt: number;
+  /** Calls that failed: error, timeout, or refused by the open breaker. */
+  errors: number;
+  timeouts: number;
+}
+
+const SCAN_COUNT = 1000;
+const DEFAULTS = { prefix: 'tiercache:', timeout: '500ms', breakerFailures: 5, breakerOpen: '5s', maxEntryBytes: 1024 * 1024 };
+
+/** The Redis shared tier. Create it with {@link createRedisTier}. */
+export class RedisTier implements SharedTier {
+  readonly name = 'redis';
+  readonly counters: RedisTierCounters = { hits: 0, misses: 0, corrupt: 0, errors: 0, timeouts: 0 };
+  readonly #client: Redis | Cluster;
+  readonly #owned: boolean;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #maxBytes: number;
+  readonly #breaker: CircuitBreaker;
+
+  constructor(options: RedisTierOptions) {
+    const owned = typeof options.client === 'string';
+    this.#client =
+      typeof options.client === 'string'
+        ? new Redis(options.client, { enableAutoPipelining: true, maxRetriesPerRequest: 1, lazyConnect: false })
+        : options.client;
+    this.#owned = owned;
+    // A client the tier owns reports connection trouble through the breaker and counters, not logs.
+    if (owned) this.#client.on('error', () => {});
+    this.#prefix = checkPrefix(options.prefix ?? DEFAULTS.prefix, 'prefix');
+    this.#timeoutMs = parseDuration(options.timeout ?? DEFAULTS.timeout, 'timeout');
+    this.#maxBytes = options.maxEntryBytes ?? DEFAULTS.maxEntryBytes;
+    this.#breaker = new CircuitBreaker(
+      {
+        failures: options.breakerFailures ?? DEFAULTS.breakerFailures,
+        openMs: parseDuration(options.breakerOpen ?? DEFAULTS.breakerOpen, 'breakerOpen'),
+      },
+      options.clock ?? { now: Date.now },
+    );
+  }
+
+  /** The breaker's state now. */
+  get breakerState(): BreakerState {
+    return this.#breaker.state;
+  }
+
+  /** Times the breaker has opened. */
+  get breakerOpened(): number {
+    return this.#breaker.opened;
+  }
+
+  async get(key: string): Promise<Envelope | undefined> {
+    const raw = await this.#call('GET', key, () => this.#client.getBuffer(redisKey(this.#prefix, key)));
+    if (raw === null) {
+      this.counters.misses++;
+      return undefined;
+    }
+    const envelope = decodeEnvelope(raw, this.#maxBytes);
+    if (envelope === undefined) {
+      this.counters.corrupt++;
+      this.counters.misses++;
+      return undefined;
+    }
+    this.counters.hits++;
+    return envelope;
+  }
+
+  async set(key: string, envelope: Envelope, ttlMs: number): Promise<void> {
+    const text = encodeEnvelope(key, envelope, this.#maxBytes);
+    const px = Math.max(1, Math.ceil(ttlMs));
+    await this.#call('SET', key, () => this.#client.set(redisKey(this.#prefix, key), text, 'PX', px));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#call('UNLINK', key, () => this.#client.unlink(redisKey(this.#prefix, key)));
+  }
+
+  async clear(keyPrefix: string): Promise<void> {
+    const pattern = redisPattern(this.#prefix, keyPrefix);
+    const nodes: Redis[] = this.#client.isCluster ? (this.#client as Cluster).nodes('master') : [this.#client as Redis];
+    // Not under the per-call timeout: a clear walks the whole keyspace, however long that takes.
+    await Promise.all(nodes.map((node) => clearNode(node, pattern)));
+  }
+
+  async close(): Promise<void> {
+    if (this.#owned) await this.#client.quit().catch(() => this.#client.disconnect());
+  }
+
+  /** Runs one command under the breaker and the timeout; any failure becomes a TierUnavailableError. */
+  async #call<T>(command: string, key: string, run: () => Promise<T>): Promise<T> {
+    if (!this.#breaker.allow()) {
+      this.counters.errors++;
+      throw new TierUnavailableError(this.name, 'the circuit breaker is open after repeated failures.', { key });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const attempt = run();
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.counters.timeouts++;
+        reject(new TierUnavailableError(this.name, `${command} took longer than ${this.#timeoutMs} ms.`, { key }));
+      }, this.#timeoutMs);
+    });
+    attempt.catch(() => {}); // a late failure after the timeout must not become an unhandled rejection
+    try {
+      const result = await Promise.race([attempt, timeout]);
+      this.#breaker.success();
+      return result;
+    } catch (cause) {
+      this.#breaker.failure();
+      this.counters.errors++;
+      if (cause instanceof TierUnavailableError) throw cause;
+      throw new TierUnavailableError(this.name, `${command} failed: ${(cause as Error).message}`, { key, cause });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+async function clearNode(node: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+    cursor = next;
+    if (keys.length > 0) {
+      // Keys found on a node live on that node; one UNLINK each keeps cross-slot rules happy.
+      const pipeline = node.pipeline();
+      for (const key of keys) pipeline.unlink(key);
+      await pipeline.exec();
+    }
+  } while (cursor !== '0');
+}
+
+/**
+ * Creates a Redis shared tier.
+ * @example
+ * const l2 = createRedisTier({ client: new Redis(url, { enableAutoPipelining: true }) });
+ */
+export function createRedisTier(options: RedisTierOptions): RedisTier {
+  return new RedisTier(options);
+}

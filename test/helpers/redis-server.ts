@@ -1,0 +1,131 @@
+/**
+ * Real Redis servers for integration tests: each test file starts its own `redis-server` processes on
+ * free ports (never the machine's shared one on 6379) and stops them afterwards.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const READY_TIMEOUT_MS = 10_000;
+
+/** A port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function cli(port: number, ...args: string[]): Promise<string> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), ...args]);
+  return stdout.trim();
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** One redis-server process. */
+export class RedisServer {
+  readonly port: number;
+  readonly #dir: string;
+  readonly #extra: string[];
+  #process: ChildProcess | undefined;
+
+  private constructor(port: number, dir: string, extra: string[]) {
+    this.port = port;
+    this.#dir = dir;
+    this.#extra = extra;
+  }
+
+  /** Starts a server on a free port and waits until it answers PING. */
+  static async start(extra: string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'tiercache-redis-')), extra);
+    await server.restart();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts (again) on the same port, with the same data directory. */
+  async restart(): Promise<void> {
+    this.#process = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.#dir, ...this.#extra],
+      { stdio: 'ignore' },
+    );
+    await waitFor(async () => (await cli(this.port, 'PING')) === 'PONG', `redis-server on ${this.port}`);
+  }
+
+  /** Kills the process at once (SIGKILL), as a crash would. */
+  async kill(): Promise<void> {
+    const child = this.#process;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Runs a redis-cli command against this server. */
+  cli(...args: string[]): Promise<string> {
+    return cli(this.port, ...args);
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** A Redis Cluster of `masters` masters (no replicas), built with `redis-cli --cluster create`. */
+export class RedisCluster {
+  readonly servers: RedisServer[];
+
+  private constructor(servers: RedisServer[]) {
+    this.servers = servers;
+  }
+
+  static async start(masters = 3): Promise<RedisCluster> {
+    const servers = await Promise.all(
+      Array.from({ length: masters }, () =>
+        RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']),
+      ),
+    );
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...servers.map((s) => `127.0.0.1:${s.port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    for (const server of servers) {
+      await waitFor(async () => (await server.cli('CLUSTER', 'INFO')).includes('cluster_state:ok'), 'cluster_state:ok');
+    }
+    return new RedisCluster(servers);
+  }
+
+  /** Seed nodes for an ioredis Cluster client. */
+  get nodes(): { host: string; port: number }[] {
+    return this.servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.stop()));
+  }
+}
