@@ -3,13 +3,21 @@
  * knows how a tier stores things; it decides what to look up, who loads, and what to store.
  */
 import { EventEmitter } from 'node:events';
-import { CacheClosedError, ConfigError, InvalidValueError, LoaderError, ValueTooLargeError } from './errors.js';
+import type { Envelope } from './entry.js';
+import {
+  CacheClosedError,
+  ConfigError,
+  InvalidValueError,
+  LoaderError,
+  TierUnavailableError,
+  ValueTooLargeError,
+} from './errors.js';
 import { checkNamespaceName, isShortKey, keyError, malformedKeyError, namespacePrefix, physicalKey } from './keys.js';
 import { MemoryTier, MISS } from './memory/memory-tier.js';
 import { getOrLoadTracing, loadTracing, setTracing, type TraceContext } from './metrics/channels.js';
 import { HealthMonitor, type HealthReport, type HealthTotals } from './metrics/health.js';
 import { HIT_SAMPLE_EVERY, LatencyRecorder } from './metrics/latency.js';
-import { RemovalLog } from './metrics/removal-log.js';
+import { type Removal, RemovalLog } from './metrics/removal-log.js';
 import { addCounters, type CacheStats, Counters, snapshot } from './metrics/stats.js';
 import {
   type CacheOptions,
@@ -22,6 +30,7 @@ import {
   type WriteSettings,
 } from './options.js';
 import { type Flight, SingleFlight } from './stampede/single-flight.js';
+import type { SharedTier } from './tier.js';
 
 /** What a loader is given. */
 export interface LoaderContext {
@@ -108,6 +117,16 @@ const REMOVAL_LOG_DEFAULT = 30_000;
 const REMOVAL_LOG_MAX = 1_000_000;
 const HIT_SAMPLE_MASK = HIT_SAMPLE_EVERY - 1;
 
+/** Why the L1 lacks a key: its removal, `'seen'` (by the sketch only), or `undefined` (a first read). */
+type MissExplanation = Removal | 'seen' | undefined;
+
+/** When and for how long a value was written. */
+interface Written {
+  readonly at: number;
+  readonly ttl: number;
+  readonly expiresAt: number;
+}
+
 /** The counters of one namespace path. */
 interface NamespaceCounters {
   readonly segments: readonly string[];
@@ -177,26 +196,99 @@ class CacheCore {
     };
   }
 
+  /** Why the L1 does not hold a key, read before anything refills it (`undefined`: a first read). */
+  explainMiss(physical: string): MissExplanation {
+    return this.options.stats ? this.l1?.explainMiss(physical) : undefined;
+  }
+
   /** Counts a read that no tier answered, by cause, and advances the health window. */
-  countMiss(counters: Counters, physical: string, now: number): void {
-    const removal = this.options.stats ? this.l1?.explainMiss(physical) : undefined;
-    if (removal === undefined) {
+  recordMiss(counters: Counters, explanation: MissExplanation, now: number): void {
+    if (explanation === undefined) {
       counters.missCold++;
-    } else if (removal === 'seen') {
+    } else if (explanation === 'seen') {
       // Read before, but too long ago for the removal log: evicted long since, or never admitted.
       counters.missEvicted++;
-    } else if (removal.cause === 'expired') {
+    } else if (explanation.cause === 'expired') {
       counters.missExpired++;
-      counters.expiredGapMs += Math.max(0, now - removal.at);
-    } else if (removal.cause === 'evicted') {
+      counters.expiredGapMs += Math.max(0, now - explanation.at);
+    } else if (explanation.cause === 'evicted') {
       counters.missEvicted++;
-      if (removal.evictionsSince < this.capacity) counters.evictedWithin2x++;
-      if (removal.evictionsSince < this.capacity * 3) counters.evictedWithin4x++;
+      if (explanation.evictionsSince < this.capacity) counters.evictedWithin2x++;
+      if (explanation.evictionsSince < this.capacity * 3) counters.evictedWithin4x++;
     } else {
       counters.missInvalidated++;
     }
     const warning = this.health?.tick(now);
     if (warning !== undefined) this.events.emit('lowHitRate', warning);
+  }
+
+  /**
+   * Looks a key up in the shared tier and, on a hit, fills the L1 for the entry's remaining TTL (an L1
+   * copy never outlives its source). Failures are counted and read as a miss.
+   */
+  async readShared(counters: Counters, physical: string, key: string, flight?: Flight<unknown>): Promise<unknown> {
+    const l2 = this.options.l2 as SharedTier;
+    let envelope: Envelope | undefined;
+    try {
+      envelope = await l2.get(physical);
+    } catch (error) {
+      if (!(error instanceof TierUnavailableError)) throw error;
+      counters.l2Errors++;
+      return MISS;
+    }
+    const now = this.options.clock.now();
+    if (envelope === undefined || envelope.expiresAt <= now) {
+      counters.l2Misses++;
+      return MISS;
+    }
+    if (this.l1 !== undefined && flight?.superseded !== true && !this.closed) {
+      const weight = this.options.weigher(envelope.value);
+      if (weight <= this.options.maxEntryBytes) {
+        this.l1.set(physical, this.ownCopy(key, envelope.value), weight, envelope.expiresAt, now);
+      }
+    }
+    return envelope.value;
+  }
+
+  /**
+   * Writes a value to the shared tier. Unavailability is counted and absorbed; a value the tier cannot
+   * hold is counted, and rethrown when `strict` (an explicit `set`).
+   */
+  async writeShared(
+    counters: Counters,
+    physical: string,
+    value: unknown,
+    written: Written,
+    strict: boolean,
+  ): Promise<void> {
+    const l2 = this.options.l2;
+    if (l2 === undefined) return;
+    try {
+      await l2.set(physical, { value, expiresAt: written.expiresAt, createdAt: written.at }, written.ttl);
+    } catch (error) {
+      if (error instanceof TierUnavailableError) {
+        counters.l2Errors++;
+        return;
+      }
+      if (error instanceof InvalidValueError || error instanceof ValueTooLargeError) {
+        counters.l2Refused++;
+        if (strict) throw error;
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /** Runs a shared-tier removal, counting and absorbing unavailability. */
+  async removeShared(counters: Counters, remove: (l2: SharedTier) => Promise<void>): Promise<void> {
+    const l2 = this.options.l2;
+    if (l2 === undefined) return;
+    try {
+      await remove(l2);
+    } catch (error) {
+      if (!(error instanceof TierUnavailableError)) throw error;
+      counters.l2Errors++;
+    }
   }
 
   /** Returns the value the cache keeps for one written by a caller: itself, or a private clone. */
@@ -220,7 +312,7 @@ class CacheCore {
     value: unknown,
     settings: WriteSettings,
     ttlOverride?: number,
-  ): void {
+  ): Written {
     const { options, l1 } = this;
     const weight = options.weigher(value);
     if (typeof weight !== 'number' || !(weight >= 0)) {
@@ -232,10 +324,10 @@ class CacheCore {
       l1?.delete(physical, now);
       throw new ValueTooLargeError(key, weight, options.maxEntryBytes);
     }
-    if (l1 === undefined) return;
     let ttl = ttlOverride ?? (value === null ? settings.nullTtl : settings.ttl);
     if (settings.ttlJitter > 0) ttl *= 1 + settings.ttlJitter * (2 * options.random() - 1);
-    l1.set(physical, this.ownCopy(key, value), weight, now + ttl, now);
+    l1?.set(physical, this.ownCopy(key, value), weight, now + ttl, now);
+    return { at: now, ttl, expiresAt: now + ttl };
   }
 }
 
@@ -301,8 +393,10 @@ class TierCache implements Cache {
       }
       this.#counters.l1Misses++;
     }
-    core.countMiss(this.#counters, physical, now);
-    return this.#loadShared(physical, key, loader, options, trace);
+    const explanation = core.explainMiss(physical);
+    // Without a shared tier this read is a miss now; with one, it is a miss only if L2 misses too.
+    if (core.options.l2 === undefined) core.recordMiss(this.#counters, explanation, now);
+    return this.#loadShared(physical, key, loader, options, trace, explanation, now);
   }
 
   /** The miss path: join the key's flight, or start one. */
@@ -312,6 +406,8 @@ class TierCache implements Cache {
     loader: Loader<T>,
     options: CallOptions | undefined,
     trace: TraceContext | undefined,
+    explanation: MissExplanation,
+    now: number,
   ): Promise<T> {
     const core = this.#core;
     const started = core.latency === undefined ? 0 : performance.now();
@@ -335,6 +431,15 @@ class TierCache implements Cache {
       outcome = 'miss';
     }
     if (trace !== undefined) trace.outcome = outcome;
+    if (core.options.l2 !== undefined) {
+      const counters = this.#counters;
+      const settled = flight;
+      const count = () => {
+        if (settled.fromSharedTier) counters.l2Hits++;
+        else core.recordMiss(counters, explanation, now);
+      };
+      settled.promise.then(count, count);
+    }
     const latency = core.latency;
     if (latency !== undefined) {
       const label = this.#label;
@@ -359,6 +464,13 @@ class TierCache implements Cache {
     // another flight may have filled the key meanwhile (groupcache's load() does the same).
     const filled = this.#l1 === undefined ? MISS : this.#l1.peek(physical, this.#clock.now());
     if (filled !== MISS) return filled as T;
+    if (core.options.l2 !== undefined) {
+      const shared = await core.readShared(this.#counters, physical, key, flight);
+      if (shared !== MISS) {
+        flight.fromSharedTier = true;
+        return shared as T;
+      }
+    }
 
     const controller = new AbortController();
     core.controllers.add(controller);
@@ -391,12 +503,16 @@ class TierCache implements Cache {
       counters.superseded++;
       return value;
     }
+    let written: Written;
     try {
-      core.store(counters, physical, key, value, settings, ttlOverride);
+      written = core.store(counters, physical, key, value, settings, ttlOverride);
     } catch (error) {
       // The caller still gets what the loader produced; a value the cache cannot keep is counted, not fatal.
       if (!(error instanceof ValueTooLargeError || error instanceof InvalidValueError)) throw error;
+      return value;
     }
+    // Waiters (and, with the distributed lock, other instances) are released once L2 holds the value.
+    await core.writeShared(counters, physical, value, written, false);
     return value;
   }
 
@@ -410,18 +526,27 @@ class TierCache implements Cache {
       return (this.#copyOnRead ? structuredClone(value) : value) as T;
     }
     if (this.#l1 !== undefined) this.#counters.l1Misses++;
-    this.#core.countMiss(this.#counters, physical, now);
+    const core = this.#core;
+    const explanation = core.explainMiss(physical);
+    if (core.options.l2 !== undefined) {
+      const shared = await core.readShared(this.#counters, physical, key);
+      if (shared !== MISS) {
+        this.#counters.l2Hits++;
+        return (this.#copyOnRead ? structuredClone(shared) : shared) as T;
+      }
+    }
+    core.recordMiss(this.#counters, explanation, now);
     return undefined;
   }
 
   async set<T>(key: string, value: T, options?: CallOptions): Promise<void> {
     if (setTracing.start.hasSubscribers) {
-      return setTracing.tracePromise(async () => this.#set(key, value, options), { key, namespace: this.#label });
+      return setTracing.tracePromise(() => this.#set(key, value, options), { key, namespace: this.#label });
     }
-    this.#set(key, value, options);
+    return this.#set(key, value, options);
   }
 
-  #set(key: string, value: unknown, options: CallOptions | undefined): void {
+  async #set(key: string, value: unknown, options: CallOptions | undefined): Promise<void> {
     const core = this.#core;
     this.#check(key);
     const malformed = malformedKeyError(key);
@@ -432,19 +557,33 @@ class TierCache implements Cache {
     const settings = resolveCallOptions(core.options, options);
     const physical = physicalKey(this.#prefix, key);
     core.flights.supersedeKey(physical);
-    core.store(this.#counters, physical, key, value, settings);
+    const written = core.store(this.#counters, physical, key, value, settings);
+    try {
+      await core.writeShared(this.#counters, physical, value, written, true);
+    } catch (error) {
+      // The shared tier cannot hold it: keep no copy anywhere rather than one other instances never see.
+      this.#l1?.delete(physical, this.#clock.now());
+      throw error;
+    }
   }
 
   async delete(key: string): Promise<boolean> {
     this.#check(key);
     const physical = physicalKey(this.#prefix, key);
     this.#core.flights.supersedeKey(physical);
-    return this.#l1?.delete(physical, this.#clock.now()) ?? false;
+    const wasCached = this.#l1?.delete(physical, this.#clock.now()) ?? false;
+    await this.#core.removeShared(this.#counters, (l2) => l2.delete(physical));
+    return wasCached;
   }
 
   async has(key: string): Promise<boolean> {
     this.#check(key);
-    return this.#l1 !== undefined && this.#l1.peek(physicalKey(this.#prefix, key), this.#clock.now()) !== MISS;
+    const physical = physicalKey(this.#prefix, key);
+    if (this.#l1 !== undefined && this.#l1.peek(physical, this.#clock.now()) !== MISS) return true;
+    const l2 = this.#core.options.l2;
+    if (l2 === undefined) return false;
+    const envelope = await l2.get(physical).catch(() => undefined);
+    return envelope !== undefined && envelope.expiresAt > this.#clock.now();
   }
 
   async clear(): Promise<void> {
@@ -455,11 +594,13 @@ class TierCache implements Cache {
     if (prefix === '') {
       core.flights.supersede();
       this.#l1?.clear(now);
-      return;
+    } else {
+      const inNamespace = (physical: string) => physical.startsWith(prefix);
+      core.flights.supersede(inNamespace);
+      this.#l1?.deleteWhere(inNamespace, now);
     }
-    const inNamespace = (physical: string) => physical.startsWith(prefix);
-    core.flights.supersede(inNamespace);
-    this.#l1?.deleteWhere(inNamespace, now);
+    // A clear that does not reach the shared tier is not a clear: its failure rejects.
+    await core.options.l2?.clear(prefix);
   }
 
   stats(): CacheStats {
@@ -471,6 +612,7 @@ class TierCache implements Cache {
       this.#label,
       core.sumUnder(this.#segments),
       core.l1,
+      core.options.l2?.name,
       core.flights.size,
       core.latency?.summaries(),
       core.health?.report(now),

@@ -81,7 +81,8 @@ function plainDataOnly(this: unknown, key: string, value: unknown): unknown {
       return value;
     case 'object':
       if (original === null || Array.isArray(original)) return value;
-      if (Object.getPrototypeOf(original) === Object.prototype || Object.getPrototypeOf(original) === null) return value;
+      if (Object.getPrototypeOf(original) === Object.prototype || Object.getPrototypeOf(original) === null)
+        return value;
       throw new TypeError(`${describe(key)} is a ${(original as object).constructor?.name ?? 'non-plain object'}`);
     case 'undefined':
       // Inside an object JSON drops it, which reads back the same (the property is absent either way);

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { type Cache, type CacheEvents, createCache, type Loader, type LoaderContext } from './cache.js';
+export type { Envelope } from './entry.js';
 export {
   CacheClosedError,
   ConfigError,
@@ -17,10 +18,6 @@ export {
   ValueTooLargeError,
 } from './errors.js';
 export { estimateSize } from './memory/weigher.js';
-export type { Envelope } from './entry.js';
-export { createRedisTier, RedisTier, type RedisTierCounters, type RedisTierOptions } from './redis/redis-tier.js';
-export type { BreakerState } from './redis/circuit-breaker.js';
-export type { SharedTier } from './tier.js';
 export { CHANNELS, type LatencyMessage, type TraceContext } from './metrics/channels.js';
 export type { Diagnosis, DiagnosisCause, HealthReport } from './metrics/health.js';
 export type { GetOrLoadOutcome, LatencySummaries, LatencySummary } from './metrics/latency.js';
@@ -36,3 +33,6 @@ export {
   type MemoryTierOptions,
   parseDuration,
 } from './options.js';
+export type { BreakerState } from './redis/circuit-breaker.js';
+export { createRedisTier, RedisTier, type RedisTierCounters, type RedisTierOptions } from './redis/redis-tier.js';
+export type { SharedTier } from './tier.js';

@@ -5,6 +5,7 @@
 import { CoarseClock } from './clock.js';
 import { ConfigError } from './errors.js';
 import { estimateSize } from './memory/weigher.js';
+import type { SharedTier } from './tier.js';
 
 /**
  * A duration: milliseconds as a number, or a string with a unit — `'250ms'`, `'300s'`, `'5m'`, `'24h'`,
@@ -74,6 +75,12 @@ export interface CacheOptions {
   stats?: boolean;
   /** When to warn about a low hit rate (the `lowHitRate` event). */
   health?: HealthOptions;
+  /**
+   * A shared tier (L2) behind the memory tier, e.g. `createRedisTier({ client })`. Reads that miss L1
+   * look here before loading; loads and writes fill it; deletes and clears reach it. Its failures are
+   * counted and absorbed: reads fall through to the loader. Default: none.
+   */
+  l2?: SharedTier;
 }
 
 /** Settings of the hit-rate health check. */
@@ -110,6 +117,7 @@ export interface ResolvedOptions {
   readonly random: () => number;
   readonly stats: boolean;
   readonly health: { readonly threshold: number; readonly windowMs: number; readonly minRequests: number };
+  readonly l2: SharedTier | undefined;
 }
 
 /** Every default, in one place. */
@@ -136,6 +144,7 @@ const CACHE_OPTION_NAMES = new Set<string>([
   'random',
   'stats',
   'health',
+  'l2',
 ]);
 const HEALTH_OPTION_NAMES = new Set<string>(['threshold', 'window', 'minRequests']);
 const L1_OPTION_NAMES = new Set<string>(['maxEntries', 'maxBytes']);
@@ -240,6 +249,17 @@ function resolveHealth(value: unknown): ResolvedOptions['health'] {
   };
 }
 
+function resolveL2(value: unknown): SharedTier | undefined {
+  if (value === undefined) return undefined;
+  const tier = value as Partial<SharedTier>;
+  for (const method of ['get', 'set', 'delete', 'clear', 'close'] as const) {
+    if (typeof tier?.[method] !== 'function') {
+      throw new ConfigError('l2', `expected a shared tier such as createRedisTier({ client }); it has no ${method}().`);
+    }
+  }
+  return value as SharedTier;
+}
+
 /** Validates cache options and fills in defaults. Call once, at construction. */
 export function resolveOptions(options: CacheOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -276,6 +296,7 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     random: random ?? Math.random,
     stats: options.stats === undefined ? DEFAULTS.stats : boolean(options.stats, 'stats'),
     health: resolveHealth(options.health),
+    l2: resolveL2(options.l2),
   };
 }
 

@@ -15,7 +15,7 @@
  * and the window's figures are the difference between now and the oldest snapshot. Nothing is counted
  * twice and nothing runs on the hit path: the monitor advances on misses and on `stats()`.
  */
-import { Counters, type MissCauses, ratio, subtractCounters } from './stats.js';
+import { Counters, type MissCauses, ratio, subtractCounters, totalMisses } from './stats.js';
 
 /** Buckets in the sliding window: the window moves in steps of a sixth. */
 const BUCKETS = 6;
@@ -122,9 +122,10 @@ export class HealthMonitor {
     const window = subtractCounters(totals.counters, baseline.totals.counters);
     const removed = totals.removed - baseline.totals.removed;
     const removedUnread = totals.removedUnread - baseline.totals.removedUnread;
-    const misses = window.missCold + window.missExpired + window.missEvicted + window.missInvalidated;
-    const requests = window.l1Hits + misses;
-    const hitRate = ratio(window.l1Hits, misses);
+    const misses = totalMisses(window);
+    const hits = window.l1Hits + window.l2Hits;
+    const requests = hits + misses;
+    const hitRate = ratio(hits, misses);
     const { threshold, minRequests, ttlMs } = this.#settings;
     const healthy = requests < minRequests || hitRate >= threshold;
     return {
@@ -150,8 +151,9 @@ export class HealthMonitor {
  * @param removed Entries evicted or expired in the window; `removedUnread` of them never re-read.
  */
 export function diagnose(window: Counters, removed: number, removedUnread: number, ttlMs: number): Diagnosis {
-  const misses = window.missCold + window.missExpired + window.missEvicted + window.missInvalidated;
-  const requests = window.l1Hits + misses;
+  const misses = totalMisses(window);
+  const hits = window.l1Hits + window.l2Hits;
+  const requests = hits + misses;
   const share = (n: number) => (misses === 0 ? 0 : n / misses);
   const unreadShare = removed === 0 ? 0 : removedUnread / removed;
   const candidates: [DiagnosisCause, number][] = [
@@ -163,8 +165,8 @@ export function diagnose(window: Counters, removed: number, removedUnread: numbe
   candidates.sort((a, b) => b[1] - a[1]);
   const [cause, dominance] = candidates[0] as [DiagnosisCause, number];
   const estimatedHitRate = {
-    at2x: ratio(window.l1Hits + window.evictedWithin2x, requests - window.l1Hits - window.evictedWithin2x),
-    at4x: ratio(window.l1Hits + window.evictedWithin4x, requests - window.l1Hits - window.evictedWithin4x),
+    at2x: ratio(hits + window.evictedWithin2x, requests - hits - window.evictedWithin2x),
+    at4x: ratio(hits + window.evictedWithin4x, requests - hits - window.evictedWithin4x),
   };
   const memoryNote = `Estimated hit rate with 2× capacity ${pct(estimatedHitRate.at2x)}, with 4× ${pct(estimatedHitRate.at4x)}.`;
   if (dominance < DOMINANT_SHARE) {
@@ -195,7 +197,7 @@ export function diagnose(window: Counters, removed: number, removedUnread: numbe
         estimatedHitRate,
         message:
           `${pct(dominance)} of misses re-read keys evicted to make room: the key space is too large for the ` +
-          `capacity (hit rate now ${pct(ratio(window.l1Hits, misses))}). ${memoryNote} ` +
+          `capacity (hit rate now ${pct(ratio(hits, misses))}). ${memoryNote} ` +
           'Raise l1.maxEntries / l1.maxBytes, or add a shared tier.',
       };
     case 'wrong-data':

@@ -9,6 +9,14 @@ import type { LatencySummaries } from './latency.js';
 export class Counters {
   l1Hits = 0;
   l1Misses = 0;
+  /** Reads the shared tier answered (every caller of the flight counts). */
+  l2Hits = 0;
+  /** Shared-tier lookups that found nothing usable (one per flight). */
+  l2Misses = 0;
+  /** Shared-tier calls that failed (timeouts, errors, open breaker); the read went on to the loader. */
+  l2Errors = 0;
+  /** Values loaded but not written to the shared tier (not plain data, or too large for it). */
+  l2Refused = 0;
   /** Misses on keys never cached, or gone too long to remember. */
   missCold = 0;
   /** Misses on keys that were cached and had expired. */
@@ -79,6 +87,20 @@ export interface MemoryTierStats {
   readonly windowFraction: number;
 }
 
+/** Figures of the shared tier. */
+export interface SharedTierStats {
+  /** The tier's name, e.g. `redis`. */
+  readonly name: string;
+  /** Reads it answered. */
+  readonly hits: number;
+  /** Lookups that found nothing usable (including undecodable bytes). */
+  readonly misses: number;
+  /** Calls that failed and were absorbed (the read went on to the loader). */
+  readonly errors: number;
+  /** Loaded values kept out of it: not plain data, or too large. */
+  readonly refused: number;
+}
+
 /** A snapshot of a cache's (or a namespace's) counters. */
 export interface CacheStats {
   /** The namespace path these figures cover, `/` for the root (which covers every namespace). */
@@ -93,6 +115,8 @@ export interface CacheStats {
   readonly missCauses: MissCauses;
   /** The memory tier's figures; `undefined` when the cache has no L1. */
   readonly l1: MemoryTierStats | undefined;
+  /** The shared tier's figures; `undefined` when the cache has no L2. */
+  readonly l2: SharedTierStats | undefined;
   /** Loader calls started. */
   readonly loads: number;
   /** Loader calls that threw or rejected. */
@@ -119,6 +143,11 @@ export interface MemoryTierView {
   readonly counters: { readonly evictions: number; readonly expirations: number; readonly removedUnread: number };
 }
 
+/** Reads no tier answered. */
+export function totalMisses(counters: Counters): number {
+  return counters.missCold + counters.missExpired + counters.missEvicted + counters.missInvalidated;
+}
+
 /** `hits / (hits + misses)`, or 0 when both are 0. */
 export function ratio(hits: number, misses: number): number {
   const total = hits + misses;
@@ -130,12 +159,13 @@ export function snapshot(
   namespace: string,
   counters: Counters,
   l1: MemoryTierView | undefined,
+  l2Name: string | undefined,
   inFlight: number,
   latency: LatencySummaries | undefined,
   health: HealthReport | undefined,
 ): CacheStats {
-  const hits = counters.l1Hits;
-  const misses = counters.missCold + counters.missExpired + counters.missEvicted + counters.missInvalidated;
+  const hits = counters.l1Hits + counters.l2Hits;
+  const misses = totalMisses(counters);
   return {
     namespace,
     hits,
@@ -160,6 +190,16 @@ export function snapshot(
             expirations: l1.counters.expirations,
             removedUnread: l1.counters.removedUnread,
             windowFraction: l1.windowFraction,
+          },
+    l2:
+      l2Name === undefined
+        ? undefined
+        : {
+            name: l2Name,
+            hits: counters.l2Hits,
+            misses: counters.l2Misses,
+            errors: counters.l2Errors,
+            refused: counters.l2Refused,
           },
     loads: counters.loads,
     loadErrors: counters.loadErrors,

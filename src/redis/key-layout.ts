@@ -16,7 +16,10 @@ const GLOB_SPECIAL = /[*?[\]\\]/g;
 /** Checks a key prefix: non-empty, and without braces (which would make it a hash tag). */
 export function checkPrefix(prefix: unknown, option: string): string {
   if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
-    throw new ConfigError(option, `expected a non-empty string without { or }, such as 'tiercache:', got ${JSON.stringify(prefix)}.`);
+    throw new ConfigError(
+      option,
+      `expected a non-empty string without { or }, such as 'tiercache:', got ${JSON.stringify(prefix)}.`,
+    );
   }
   return prefix;
 }

@@ -12,7 +12,7 @@
  * - Commands issued in one tick are pipelined by ioredis's auto-pipelining when the client has it on
  *   (a client this tier creates from a URL does).
  */
-import { Redis, type Cluster } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { decodeEnvelope, type Envelope, encodeEnvelope } from '../entry.js';
 import { TierUnavailableError } from '../errors.js';
 import { type Clock, type Duration, parseDuration } from '../options.js';
@@ -50,7 +50,13 @@ export interface RedisTierCounters {
 }
 
 const SCAN_COUNT = 1000;
-const DEFAULTS = { prefix: 'tiercache:', timeout: '500ms', breakerFailures: 5, breakerOpen: '5s', maxEntryBytes: 1024 * 1024 };
+const DEFAULTS = {
+  prefix: 'tiercache:',
+  timeout: '500ms',
+  breakerFailures: 5,
+  breakerOpen: '5s',
+  maxEntryBytes: 1024 * 1024,
+};
 
 /** The Redis shared tier. Create it with {@link createRedisTier}. */
 export class RedisTier implements SharedTier {

@@ -13,6 +13,8 @@ export interface Flight<T> {
    * returned to the callers who asked before the write, but not stored.
    */
   superseded: boolean;
+  /** Set when the shared tier answered, so every caller of the flight can count a hit rather than a miss. */
+  fromSharedTier: boolean;
 }
 
 /** A map of keys to their in-progress {@link Flight}s. */
@@ -34,9 +36,13 @@ export class SingleFlight<T> {
    * @param run Receives its own flight, so it can see whether it was superseded before it stores.
    */
   start(key: string, run: (flight: Flight<T>) => Promise<T>): Flight<T> {
-    const flight: { promise: Promise<T>; superseded: boolean } = { promise: undefined as never, superseded: false };
+    const flight: Flight<T> & { promise: Promise<T> } = {
+      promise: undefined as never,
+      superseded: false,
+      fromSharedTier: false,
+    };
     this.#flights.set(key, flight);
-    flight.promise = this.#settle(key, flight, run);
+    (flight as { promise: Promise<T> }).promise = this.#settle(key, flight, run);
     return flight;
   }
 

@@ -66,7 +66,19 @@ export class RedisServer {
   async restart(): Promise<void> {
     this.#process = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.#dir, ...this.#extra],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.#dir,
+        ...this.#extra,
+      ],
       { stdio: 'ignore' },
     );
     await waitFor(async () => (await cli(this.port, 'PING')) === 'PONG', `redis-server on ${this.port}`);
@@ -103,7 +115,14 @@ export class RedisCluster {
   static async start(masters = 3): Promise<RedisCluster> {
     const servers = await Promise.all(
       Array.from({ length: masters }, () =>
-        RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']),
+        RedisServer.start([
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          '2000',
+        ]),
       ),
     );
     await run('redis-cli', [

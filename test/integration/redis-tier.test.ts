@@ -110,11 +110,17 @@ describe('Redis tier, 3-master cluster', () => {
       await tier.set(users(`${i}`), envelope(i), 60_000);
     }
     const perNode = await Promise.all(cluster.servers.map(async (s) => Number(await s.cli('DBSIZE'))));
-    assert.equal(perNode.reduce((a, b) => a + b, 0), 600);
+    assert.equal(
+      perNode.reduce((a, b) => a + b, 0),
+      600,
+    );
     for (const count of perNode) assert.ok(count > 100, `a master holds only ${count} of 600 keys: ${perNode}`);
     await tier.clear(namespacePrefix(['menus']));
     const after = await Promise.all(cluster.servers.map(async (s) => Number(await s.cli('DBSIZE'))));
-    assert.equal(after.reduce((a, b) => a + b, 0), 300);
+    assert.equal(
+      after.reduce((a, b) => a + b, 0),
+      300,
+    );
     assert.equal((await tier.get(users('7')))?.value, 7);
     assert.equal(await tier.get(menus('{same}7')), undefined);
   });

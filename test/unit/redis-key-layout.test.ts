@@ -7,7 +7,26 @@ import { checkPrefix, redisKey, redisPattern } from '../../src/redis/key-layout.
 
 /** Keys built from the characters that break naive schemes. */
 const nasty = fc.string({
-  unit: fc.constantFrom('a', 'b', ':', '|', '/', '%', '*', '?', '[', ']', '{', '}', '\\', '\n', '\u0001', 'é', '😀', '7'),
+  unit: fc.constantFrom(
+    'a',
+    'b',
+    ':',
+    '|',
+    '/',
+    '%',
+    '*',
+    '?',
+    '[',
+    ']',
+    '{',
+    '}',
+    '\\',
+    '\n',
+    '\u0001',
+    'é',
+    '😀',
+    '7',
+  ),
   minLength: 1,
   maxLength: 12,
 });
@@ -29,16 +48,22 @@ describe('Redis key layout', () => {
   it('maps 10,000 random (namespace, key) pairs to distinct Redis keys', () => {
     const namespaces = [['menus'], ['users']];
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1 }), nasty), { minLength: 10_000, maxLength: 10_000 }), (pairs) => {
-        const seen = new Map<string, string>();
-        for (const [ns, key] of pairs) {
-          const id = `${ns}\u0000${key}`;
-          const redis = redisKey('tc:', physicalKey(namespacePrefix(namespaces[ns] as string[]), key));
-          const previous = seen.get(redis);
-          assert.ok(previous === undefined || previous === id, `collision: ${JSON.stringify(previous)} and ${JSON.stringify(id)}`);
-          seen.set(redis, id);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 1 }), nasty), { minLength: 10_000, maxLength: 10_000 }),
+        (pairs) => {
+          const seen = new Map<string, string>();
+          for (const [ns, key] of pairs) {
+            const id = `${ns}\u0000${key}`;
+            const redis = redisKey('tc:', physicalKey(namespacePrefix(namespaces[ns] as string[]), key));
+            const previous = seen.get(redis);
+            assert.ok(
+              previous === undefined || previous === id,
+              `collision: ${JSON.stringify(previous)} and ${JSON.stringify(id)}`,
+            );
+            seen.set(redis, id);
+          }
+        },
+      ),
       { numRuns: 3 },
     );
   });

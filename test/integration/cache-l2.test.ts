@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { Cluster, Redis } from 'ioredis';
+import { type Cache, createCache, createRedisTier, InvalidValueError, type RedisTier } from '../../src/index.js';
+import { redisKey } from '../../src/redis/key-layout.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { RedisCluster, RedisServer } from '../helpers/redis-server.js';
+
+/** Two application instances sharing one L2, each with its own L1 and clock. */
+function instances(l2: RedisTier, start = 1_000_000) {
+  const clockA = new FakeClock(start);
+  const clockB = new FakeClock(start);
+  const a = createCache({ ttl: '10s', clock: clockA, l2 });
+  const b = createCache({ ttl: '10s', clock: clockB, l2 });
+  return { a, b, clockA, clockB };
+}
+
+function counting<T>(value: T): { loader: () => Promise<T>; calls: () => number } {
+  let calls = 0;
+  return {
+    loader: async () => {
+      calls++;
+      return value;
+    },
+    calls: () => calls,
+  };
+}
+
+describe('cache over a shared Redis tier (standalone)', () => {
+  let server: RedisServer;
+  let client: Redis;
+  let l2: RedisTier;
+
+  before(async () => {
+    server = await RedisServer.start();
+    client = new Redis(server.url, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    l2 = createRedisTier({ client, timeout: '200ms', breakerFailures: 3, breakerOpen: '200ms' });
+  });
+  beforeEach(async () => {
+    await server.cli('FLUSHDB'); // test isolation only; the library itself never flushes
+  });
+  after(async () => {
+    client.disconnect();
+    await server.stop();
+  });
+
+  it('serves a second instance from L2: one database load for both', async () => {
+    const { a, b } = instances(l2);
+    const menu = counting({ id: 1, dishes: ['pho'] });
+    assert.deepEqual(await a.getOrLoad('menu:1', menu.loader), { id: 1, dishes: ['pho'] });
+    assert.deepEqual(await b.getOrLoad('menu:1', menu.loader), { id: 1, dishes: ['pho'] });
+    assert.equal(menu.calls(), 1);
+    const stats = b.stats();
+    assert.deepEqual([stats.hits, stats.misses, stats.loads, stats.l2?.hits], [1, 0, 0, 1]);
+    assert.equal(await b.getOrLoad('menu:1', menu.loader).then(() => b.stats().l1?.hits), 1, 'now from its L1');
+  });
+
+  it('fills L1 from L2 for the remaining TTL only: an L1 copy never outlives its source', async () => {
+    const { a, b, clockB } = instances(l2);
+    const menu = counting('v');
+    await a.getOrLoad('k', menu.loader); // written at T, expires at T + 10 s
+    clockB.advance(4000);
+    await b.getOrLoad('k', menu.loader); // B copies it at T + 4 s: 6 s left
+    clockB.advance(5999);
+    await b.getOrLoad('k', menu.loader);
+    assert.equal(menu.calls(), 1, 'still fresh at T + 9.999 s');
+    clockB.advance(1);
+    await b.getOrLoad('k', menu.loader);
+    assert.equal(menu.calls(), 2, 'expired everywhere at T + 10 s');
+  });
+
+  it('a delete reaches L2, so another instance without an L1 copy loads afresh', async () => {
+    const { a, b } = instances(l2);
+    const menu = counting('v1');
+    await a.getOrLoad('k', menu.loader);
+    await a.delete('k');
+    assert.equal(await server.cli('EXISTS', redisKey('tiercache:', 'k')), '0');
+    await b.getOrLoad('k', menu.loader);
+    assert.equal(menu.calls(), 2);
+  });
+
+  it('reads garbage bytes under a cache key as a counted miss, loads, and overwrites them', async () => {
+    const cache = createCache({ ttl: '10s', l2 });
+    await server.cli('SET', redisKey('tiercache:', 'k'), 'not an envelope');
+    const corruptBefore = l2.counters.corrupt;
+    const menu = counting('fresh');
+    assert.equal(await cache.getOrLoad('k', menu.loader), 'fresh');
+    assert.equal(l2.counters.corrupt, corruptBefore + 1);
+    assert.equal(cache.stats().misses, 1);
+    assert.match(await server.cli('GET', redisKey('tiercache:', 'k')), /^\[1,.*"fresh"\]$/);
+  });
+
+  it('refuses to set a value the shared tier cannot hold, and keeps no copy anywhere', async () => {
+    const cache = createCache({ ttl: '10s', l2 });
+    await assert.rejects(cache.set('k', { at: new Date() }), InvalidValueError);
+    assert.equal(await cache.has('k'), false);
+    assert.equal(cache.stats().l2?.refused, 1);
+  });
+
+  it('survives Redis dying mid-load: zero errors reach callers, the breaker opens, and it recovers', async () => {
+    const cache = createCache({ ttl: '10s', l2 });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const loads = Array.from({ length: 40 }, (_, i) =>
+      cache.getOrLoad(`k${i}`, async () => {
+        await gate;
+        return i;
+      }),
+    );
+    await server.kill();
+    open();
+    const values = await Promise.all(loads);
+    assert.deepEqual(
+      values,
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    const more = await Promise.all(Array.from({ length: 40 }, (_, i) => cache.getOrLoad(`j${i}`, async () => -i)));
+    assert.equal(more.length, 40);
+    assert.ok((cache.stats().l2?.errors ?? 0) > 0);
+    assert.equal(l2.breakerState, 'open');
+
+    await server.restart();
+    let recovered = false;
+    for (let i = 0; i < 30 && !recovered; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const errors = cache.stats().l2?.errors ?? 0;
+      await cache.set(`probe${i}`, i);
+      recovered =
+        (cache.stats().l2?.errors ?? 0) === errors &&
+        (await server.cli('EXISTS', redisKey('tiercache:', `probe${i}`))) === '1';
+    }
+    assert.ok(recovered, 'writes reach Redis again once it is back');
+  });
+});
+
+describe('cache over a shared Redis Cluster', () => {
+  let cluster: RedisCluster;
+  let client: Cluster;
+  let a: Cache;
+  let b: Cache;
+
+  before(async () => {
+    cluster = await RedisCluster.start(3);
+    client = new Cluster(cluster.nodes, { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 1 } });
+    const l2 = createRedisTier({ client });
+    a = createCache({ ttl: '1m', l2 });
+    b = createCache({ ttl: '1m', l2 });
+  });
+  after(async () => {
+    client.disconnect();
+    await cluster.stop();
+  });
+
+  it('shares loads between instances for keys on every master, and clears a namespace everywhere', async () => {
+    const menu = counting('v');
+    for (let i = 0; i < 60; i++) await a.namespace('menus').getOrLoad(`${i}`, menu.loader);
+    for (let i = 0; i < 60; i++) await b.namespace('menus').getOrLoad(`${i}`, menu.loader);
+    assert.equal(menu.calls(), 60);
+    assert.equal(b.stats().l2?.hits, 60);
+    await a.namespace('menus').clear();
+    const sizes = await Promise.all(cluster.servers.map(async (s) => Number(await s.cli('DBSIZE'))));
+    assert.deepEqual(sizes, [0, 0, 0]);
+  });
+});
