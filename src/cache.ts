@@ -30,7 +30,7 @@ import {
   type WriteSettings,
 } from './options.js';
 import { type Flight, SingleFlight } from './stampede/single-flight.js';
-import type { SharedTier } from './tier.js';
+import type { BusEvent, LockHandle, SharedTier } from './tier.js';
 
 /** What a loader is given. */
 export interface LoaderContext {
@@ -145,6 +145,9 @@ class CacheCore {
   readonly events = new EventEmitter();
   /** The L1 capacity in entries, for the shadow estimates (an estimate when bounded only by bytes). */
   readonly capacity: number;
+  /** Invalidation bus figures, when the shared tier has a bus. */
+  readonly bus: { received: number; gaps: number } | undefined;
+  readonly #unsubscribeBus: (() => void) | undefined;
   closed = false;
 
   constructor(options: ResolvedOptions) {
@@ -166,6 +169,48 @@ class CacheCore {
     this.health = options.stats
       ? new HealthMonitor({ ...options.health, ttlMs: options.ttl }, () => this.totals(), options.clock.now())
       : undefined;
+    const subscribe = options.l2?.onInvalidation;
+    if (subscribe !== undefined) {
+      this.bus = { received: 0, gaps: 0 };
+      this.#unsubscribeBus = subscribe.call(options.l2, (event) => this.#onBusEvent(event));
+    }
+  }
+
+  /** Applies another instance's invalidation to this instance's L1 (and to loads in flight). */
+  #onBusEvent(event: BusEvent): void {
+    const bus = this.bus as { received: number; gaps: number };
+    const now = this.options.clock.now();
+    if (event === 'gap') {
+      // Invalidations may have been lost: no L1 entry can be trusted. Dropping them is the safe
+      // re-validation — the next read of each key goes to L2.
+      bus.gaps++;
+      this.flights.supersede();
+      this.l1?.clear(now);
+      return;
+    }
+    bus.received++;
+    if (event.op === 'delete') {
+      this.flights.supersedeKey(event.key);
+      this.l1?.delete(event.key, now);
+    } else if (event.key === '') {
+      this.flights.supersede();
+      this.l1?.clear(now);
+    } else {
+      const prefix = event.key;
+      const inNamespace = (physical: string) => physical.startsWith(prefix);
+      this.flights.supersede(inNamespace);
+      this.l1?.deleteWhere(inNamespace, now);
+    }
+  }
+
+  /** Tells other instances to drop their copies (no-op without a bus). */
+  publish(op: 'delete' | 'clear', key: string): void {
+    this.options.l2?.publishInvalidation?.({ op, key });
+  }
+
+  /** Stops listening to the bus. */
+  detach(): void {
+    this.#unsubscribeBus?.();
   }
 
   /** The counters of a namespace path, created on first use. */
@@ -452,6 +497,7 @@ class TierCache implements Cache {
     return this.#copyOnRead ? flight.promise.then(structuredClone) : flight.promise;
   }
 
+  /** The flight's work: look again, then (under the distributed lock when there is one) load and store. */
   async #load<T>(
     flight: Flight<unknown>,
     physical: string,
@@ -464,14 +510,89 @@ class TierCache implements Cache {
     // another flight may have filled the key meanwhile (groupcache's load() does the same).
     const filled = this.#l1 === undefined ? MISS : this.#l1.peek(physical, this.#clock.now());
     if (filled !== MISS) return filled as T;
-    if (core.options.l2 !== undefined) {
-      const shared = await core.readShared(this.#counters, physical, key, flight);
+    const l2 = core.options.l2;
+    if (l2 === undefined) return this.#loadAndStore(flight, physical, key, loader, settings);
+    const shared = await core.readShared(this.#counters, physical, key, flight);
+    if (shared !== MISS) {
+      flight.fromSharedTier = true;
+      return shared as T;
+    }
+    const lock = core.options.lock;
+    if (lock === false || l2.tryLock === undefined || l2.waitForFill === undefined) {
+      return this.#loadAndStore(flight, physical, key, loader, settings);
+    }
+    return this.#loadUnderLock(l2, lock, flight, physical, key, loader, settings);
+  }
+
+  /**
+   * Distributed single-flight: take the key's lock and load, or wait for the holder's fill notification
+   * and read L2. The lock's TTL bounds a crashed holder; after `lock.wait` this instance loads itself.
+   */
+  async #loadUnderLock<T>(
+    l2: SharedTier,
+    lock: { readonly ttlMs: number; readonly waitMs: number },
+    flight: Flight<unknown>,
+    physical: string,
+    key: string,
+    loader: Loader<T>,
+    settings: WriteSettings,
+  ): Promise<T> {
+    const core = this.#core;
+    const counters = this.#counters;
+    const deadline = performance.now() + lock.waitMs;
+    let waited = false;
+    for (;;) {
+      let held: LockHandle | undefined;
+      try {
+        held = await (l2.tryLock as NonNullable<SharedTier['tryLock']>)(physical, lock.ttlMs);
+      } catch (error) {
+        if (!(error instanceof TierUnavailableError)) throw error;
+        counters.l2Errors++;
+        break; // no lock service: load here rather than hang
+      }
+      if (held !== undefined) {
+        try {
+          if (waited) {
+            // The value may have landed between our last look and the lock: look once more.
+            const shared = await core.readShared(counters, physical, key, flight);
+            if (shared !== MISS) {
+              flight.fromSharedTier = true;
+              return shared as T;
+            }
+          }
+          const value = await this.#loadAndStore(flight, physical, key, loader, settings);
+          await l2.announceFill?.(physical);
+          return value;
+        } finally {
+          await held.release();
+        }
+      }
+      if (!waited) counters.lockWaits++;
+      waited = true;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        counters.lockTimeouts++;
+        break;
+      }
+      await (l2.waitForFill as NonNullable<SharedTier['waitForFill']>)(physical, remaining);
+      const shared = await core.readShared(counters, physical, key, flight);
       if (shared !== MISS) {
         flight.fromSharedTier = true;
         return shared as T;
       }
     }
+    return this.#loadAndStore(flight, physical, key, loader, settings);
+  }
 
+  /** Runs the loader, then stores its value in L1 and L2 (unless a write superseded the load). */
+  async #loadAndStore<T>(
+    flight: Flight<unknown>,
+    physical: string,
+    key: string,
+    loader: Loader<T>,
+    settings: WriteSettings,
+  ): Promise<T> {
+    const core = this.#core;
     const controller = new AbortController();
     core.controllers.add(controller);
     let ttlOverride: number | undefined;
@@ -565,6 +686,7 @@ class TierCache implements Cache {
       this.#l1?.delete(physical, this.#clock.now());
       throw error;
     }
+    core.publish('delete', physical);
   }
 
   async delete(key: string): Promise<boolean> {
@@ -573,6 +695,7 @@ class TierCache implements Cache {
     this.#core.flights.supersedeKey(physical);
     const wasCached = this.#l1?.delete(physical, this.#clock.now()) ?? false;
     await this.#core.removeShared(this.#counters, (l2) => l2.delete(physical));
+    this.#core.publish('delete', physical);
     return wasCached;
   }
 
@@ -601,6 +724,7 @@ class TierCache implements Cache {
     }
     // A clear that does not reach the shared tier is not a clear: its failure rejects.
     await core.options.l2?.clear(prefix);
+    core.publish('clear', prefix);
   }
 
   stats(): CacheStats {
@@ -613,6 +737,7 @@ class TierCache implements Cache {
       core.sumUnder(this.#segments),
       core.l1,
       core.options.l2?.name,
+      core.bus === undefined ? undefined : { ...core.bus },
       core.flights.size,
       core.latency?.summaries(),
       core.health?.report(now),
@@ -638,6 +763,7 @@ class TierCache implements Cache {
     const core = this.#core;
     if (core.closed) return;
     core.closed = true;
+    core.detach();
     core.flights.supersede();
     for (const controller of core.controllers) controller.abort(new CacheClosedError());
     core.controllers.clear();

@@ -81,6 +81,13 @@ export interface CacheOptions {
    * counted and absorbed: reads fall through to the loader. Default: none.
    */
   l2?: SharedTier;
+  /**
+   * Distributed single-flight over the shared tier (when it supports locks): on an L2 miss, one
+   * instance takes the key's lock and loads; the others wait for its fill notification and read L2.
+   * `ttl` bounds how long a crashed holder blocks others; after `wait` without the value, an instance
+   * loads by itself rather than hang. `false` turns it off. Default: `{ ttl: '5s', wait: '5s' }`.
+   */
+  lock?: { ttl?: Duration; wait?: Duration } | false;
 }
 
 /** Settings of the hit-rate health check. */
@@ -118,6 +125,7 @@ export interface ResolvedOptions {
   readonly stats: boolean;
   readonly health: { readonly threshold: number; readonly windowMs: number; readonly minRequests: number };
   readonly l2: SharedTier | undefined;
+  readonly lock: { readonly ttlMs: number; readonly waitMs: number } | false;
 }
 
 /** Every default, in one place. */
@@ -129,6 +137,7 @@ export const DEFAULTS = {
   l1: { maxEntries: 10_000 },
   stats: true,
   health: { threshold: 0.9, window: '60s', minRequests: 1000 },
+  lock: { ttl: '5s', wait: '5s' },
 } as const;
 
 const CACHE_OPTION_NAMES = new Set<string>([
@@ -145,6 +154,7 @@ const CACHE_OPTION_NAMES = new Set<string>([
   'stats',
   'health',
   'l2',
+  'lock',
 ]);
 const HEALTH_OPTION_NAMES = new Set<string>(['threshold', 'window', 'minRequests']);
 const L1_OPTION_NAMES = new Set<string>(['maxEntries', 'maxBytes']);
@@ -249,6 +259,18 @@ function resolveHealth(value: unknown): ResolvedOptions['health'] {
   };
 }
 
+function resolveLock(value: unknown): ResolvedOptions['lock'] {
+  if (value === false) return false;
+  if (value === undefined) value = {};
+  if (typeof value !== 'object' || value === null) {
+    throw new ConfigError('lock', "expected { ttl, wait } (e.g. { ttl: '5s' }) or false.");
+  }
+  rejectUnknown(value, new Set(['ttl', 'wait']), 'lock.');
+  const { ttl, wait } = value as { ttl?: Duration; wait?: Duration };
+  const ttlMs = parseDuration(ttl ?? DEFAULTS.lock.ttl, 'lock.ttl');
+  return { ttlMs, waitMs: wait === undefined ? ttlMs : parseDuration(wait, 'lock.wait') };
+}
+
 function resolveL2(value: unknown): SharedTier | undefined {
   if (value === undefined) return undefined;
   const tier = value as Partial<SharedTier>;
@@ -297,6 +319,7 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     stats: options.stats === undefined ? DEFAULTS.stats : boolean(options.stats, 'stats'),
     health: resolveHealth(options.health),
     l2: resolveL2(options.l2),
+    lock: resolveLock(options.lock),
   };
 }
 

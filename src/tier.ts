@@ -5,7 +5,31 @@
  */
 import type { Envelope } from './entry.js';
 
-/** A shared tier. Every method may reject with a `TierUnavailableError`; none may hang. */
+/** A held distributed lock. */
+export interface LockHandle {
+  /** Releases the lock if this holder still owns it (compare-and-delete); never throws. */
+  release(): Promise<void>;
+}
+
+/** An invalidation carried by the bus: a key id or a prefix, never a value. */
+export interface InvalidationMessage {
+  /** `delete`: drop one key; `clear`: drop every key starting with `key` (`''`: everything). */
+  readonly op: 'delete' | 'clear';
+  /** A physical key, or a physical key prefix. */
+  readonly key: string;
+}
+
+/**
+ * What the bus hands a subscriber: a message from another instance, or `'gap'` when messages may
+ * have been lost (a sequence gap or a reconnect), after which the subscriber's L1 is suspect.
+ */
+export type BusEvent = InvalidationMessage | 'gap';
+
+/**
+ * A shared tier. Every method may reject with a `TierUnavailableError`; none may hang. The optional
+ * methods add cross-instance coordination: a per-key lock with fill notifications (distributed
+ * single-flight) and an invalidation bus.
+ */
 export interface SharedTier {
   /** A short name for stats and errors, e.g. `redis`. */
   readonly name: string;
@@ -19,4 +43,14 @@ export interface SharedTier {
   clear(keyPrefix: string): Promise<void>;
   /** Releases what the tier opened (not a client the caller passed in). */
   close(): Promise<void>;
+  /** Tries to take the load lock of a key for `ttlMs`; `undefined` when another holder has it. */
+  tryLock?(key: string, ttlMs: number): Promise<LockHandle | undefined>;
+  /** Resolves when any instance announces that the key's value landed, or after `timeoutMs`. */
+  waitForFill?(key: string, timeoutMs: number): Promise<void>;
+  /** Announces that the key's value landed. Never throws. */
+  announceFill?(key: string): Promise<void>;
+  /** Queues an invalidation for the other instances; retried until sent. Never throws. */
+  publishInvalidation?(message: InvalidationMessage): void;
+  /** Subscribes to other instances' invalidations. @returns a function that unsubscribes. */
+  onInvalidation?(handler: (event: BusEvent) => void): () => void;
 }

@@ -17,6 +17,10 @@ export class Counters {
   l2Errors = 0;
   /** Values loaded but not written to the shared tier (not plain data, or too large for it). */
   l2Refused = 0;
+  /** Loads that waited for another instance's lock instead of loading. */
+  lockWaits = 0;
+  /** Waits that ran out (`lock.wait`) and loaded locally after all. */
+  lockTimeouts = 0;
   /** Misses on keys never cached, or gone too long to remember. */
   missCold = 0;
   /** Misses on keys that were cached and had expired. */
@@ -99,6 +103,18 @@ export interface SharedTierStats {
   readonly errors: number;
   /** Loaded values kept out of it: not plain data, or too large. */
   readonly refused: number;
+  /** Loads that waited for another instance holding the key's lock. */
+  readonly lockWaits: number;
+  /** Waits that ran out and loaded locally. */
+  readonly lockTimeouts: number;
+}
+
+/** Figures of the invalidation bus (cache-wide). */
+export interface BusStats {
+  /** Invalidations received from other instances. */
+  readonly received: number;
+  /** Gaps seen (lost messages or reconnects); each dropped the whole L1. */
+  readonly gaps: number;
 }
 
 /** A snapshot of a cache's (or a namespace's) counters. */
@@ -117,6 +133,8 @@ export interface CacheStats {
   readonly l1: MemoryTierStats | undefined;
   /** The shared tier's figures; `undefined` when the cache has no L2. */
   readonly l2: SharedTierStats | undefined;
+  /** The invalidation bus's figures; `undefined` without a bus. */
+  readonly bus: BusStats | undefined;
   /** Loader calls started. */
   readonly loads: number;
   /** Loader calls that threw or rejected. */
@@ -160,6 +178,7 @@ export function snapshot(
   counters: Counters,
   l1: MemoryTierView | undefined,
   l2Name: string | undefined,
+  bus: BusStats | undefined,
   inFlight: number,
   latency: LatencySummaries | undefined,
   health: HealthReport | undefined,
@@ -200,7 +219,10 @@ export function snapshot(
             misses: counters.l2Misses,
             errors: counters.l2Errors,
             refused: counters.l2Refused,
+            lockWaits: counters.lockWaits,
+            lockTimeouts: counters.lockTimeouts,
           },
+    bus,
     loads: counters.loads,
     loadErrors: counters.loadErrors,
     collapsed: counters.collapsed,

@@ -1,5 +1,11 @@
 /**
- * How physical keys (see `keys.ts`) become Redis keys: `<prefix><escaped physical key>`.
+ * How physical keys (see `keys.ts`) become Redis keys and channels:
+ *
+ * - value: `<prefix>d:<escaped physical key>`
+ * - lock:  `<prefix>l:<escaped physical key>`
+ * - channels: `<prefix>fill` (a value landed; waiters wake) and `<prefix>bus` (invalidations)
+ *
+ * The one-letter kinds keep values and locks apart whatever the caller's key says.
  *
  * Escaping percent-encodes `%`, `{` and `}`. Without it, a caller's `{…}` would become a Redis Cluster
  * hash tag and pin unrelated keys to one slot (and one node); with it, every key hashes on its whole
@@ -29,12 +35,27 @@ export function escapeKey(physical: string): string {
   return NEEDS_ESCAPE.test(physical) ? physical.replace(/[%{}]/g, (c) => ESCAPES[c] as string) : physical;
 }
 
-/** The Redis key of a physical key. */
+/** The Redis key holding a physical key's value. */
 export function redisKey(prefix: string, physical: string): string {
-  return prefix + escapeKey(physical);
+  return `${prefix}d:${escapeKey(physical)}`;
 }
 
-/** A SCAN MATCH pattern for every Redis key whose physical key starts with `physicalPrefix`. */
+/** The Redis key of a physical key's load lock. */
+export function lockKey(prefix: string, physical: string): string {
+  return `${prefix}l:${escapeKey(physical)}`;
+}
+
+/** The channel announcing that a key's value has landed. */
+export function fillChannel(prefix: string): string {
+  return `${prefix}fill`;
+}
+
+/** The invalidation bus channel. */
+export function busChannel(prefix: string): string {
+  return `${prefix}bus`;
+}
+
+/** A SCAN MATCH pattern for every value key whose physical key starts with `physicalPrefix`. */
 export function redisPattern(prefix: string, physicalPrefix: string): string {
   return `${redisKey(prefix, physicalPrefix).replace(GLOB_SPECIAL, '\\$&')}*`;
 }

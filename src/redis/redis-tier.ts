@@ -11,14 +11,19 @@
  *   UNLINKs what it finds, in batches, on the node that holds it.
  * - Commands issued in one tick are pipelined by ioredis's auto-pipelining when the client has it on
  *   (a client this tier creates from a URL does).
+ * - Distributed single-flight: `tryLock` is `SET <prefix>l:<key> <token> NX PX <ttl>`; release is a
+ *   compare-and-delete Lua script, so a holder whose lock expired cannot free someone else's. Waiters
+ *   wake on a fill notification (`bus.ts`); the lock's expiry bounds every wait.
  */
+import { randomUUID } from 'node:crypto';
 import { type Cluster, Redis } from 'ioredis';
 import { decodeEnvelope, type Envelope, encodeEnvelope } from '../entry.js';
 import { TierUnavailableError } from '../errors.js';
 import { type Clock, type Duration, parseDuration } from '../options.js';
-import type { SharedTier } from '../tier.js';
+import type { BusEvent, InvalidationMessage, LockHandle, SharedTier } from '../tier.js';
+import { RedisBus } from './bus.js';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
-import { checkPrefix, redisKey, redisPattern } from './key-layout.js';
+import { checkPrefix, lockKey, redisKey, redisPattern } from './key-layout.js';
 
 /** Options of {@link createRedisTier}. */
 export interface RedisTierOptions {
@@ -50,6 +55,9 @@ export interface RedisTierCounters {
 }
 
 const SCAN_COUNT = 1000;
+/** Deletes the lock only if it still holds this holder's token. */
+const RELEASE_SCRIPT =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 const DEFAULTS = {
   prefix: 'tiercache:',
   timeout: '500ms',
@@ -68,6 +76,7 @@ export class RedisTier implements SharedTier {
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
   readonly #breaker: CircuitBreaker;
+  readonly #bus: RedisBus;
 
   constructor(options: RedisTierOptions) {
     const owned = typeof options.client === 'string';
@@ -88,6 +97,12 @@ export class RedisTier implements SharedTier {
       },
       options.clock ?? { now: Date.now },
     );
+    this.#bus = new RedisBus(this.#client, this.#prefix);
+  }
+
+  /** Counters of the fill notifications and invalidation bus. */
+  get bus(): RedisBus['counters'] {
+    return this.#bus.counters;
   }
 
   /** The breaker's state now. */
@@ -133,7 +148,40 @@ export class RedisTier implements SharedTier {
     await Promise.all(nodes.map((node) => clearNode(node, pattern)));
   }
 
+  async tryLock(key: string, ttlMs: number): Promise<LockHandle | undefined> {
+    const lock = lockKey(this.#prefix, key);
+    const token = randomUUID();
+    const reply = await this.#call('SET NX', key, () =>
+      this.#client.set(lock, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'),
+    );
+    if (reply !== 'OK') return undefined;
+    return {
+      release: async () => {
+        await this.#call('release', key, () => this.#client.eval(RELEASE_SCRIPT, 1, lock, token)).catch(
+          () => undefined,
+        );
+      },
+    };
+  }
+
+  waitForFill(key: string, timeoutMs: number): Promise<void> {
+    return this.#bus.waitForFill(key, timeoutMs);
+  }
+
+  announceFill(key: string): Promise<void> {
+    return this.#bus.announceFill(key);
+  }
+
+  publishInvalidation(message: InvalidationMessage): void {
+    this.#bus.publish(message);
+  }
+
+  onInvalidation(handler: (event: BusEvent) => void): () => void {
+    return this.#bus.onInvalidation(handler);
+  }
+
   async close(): Promise<void> {
+    await this.#bus.close();
     if (this.#owned) await this.#client.quit().catch(() => this.#client.disconnect());
   }
 

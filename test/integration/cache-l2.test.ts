@@ -41,6 +41,7 @@ describe('cache over a shared Redis tier (standalone)', () => {
     await server.cli('FLUSHDB'); // test isolation only; the library itself never flushes
   });
   after(async () => {
+    await l2.close();
     client.disconnect();
     await server.stop();
   });
@@ -141,15 +142,17 @@ describe('cache over a shared Redis Cluster', () => {
   let client: Cluster;
   let a: Cache;
   let b: Cache;
+  let l2: RedisTier;
 
   before(async () => {
     cluster = await RedisCluster.start(3);
     client = new Cluster(cluster.nodes, { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 1 } });
-    const l2 = createRedisTier({ client });
+    l2 = createRedisTier({ client });
     a = createCache({ ttl: '1m', l2 });
     b = createCache({ ttl: '1m', l2 });
   });
   after(async () => {
+    await l2.close();
     client.disconnect();
     await cluster.stop();
   });

@@ -23,6 +23,7 @@ describe('Redis tier, standalone', () => {
     tier = createRedisTier({ client, timeout: '200ms', breakerFailures: 3, breakerOpen: '300ms' });
   });
   after(async () => {
+    await tier.close();
     client.disconnect();
     await server.stop();
   });
@@ -37,7 +38,7 @@ describe('Redis tier, standalone', () => {
   });
 
   it('reads garbage bytes written with redis-cli as a counted miss, never a throw', async () => {
-    const key = 'tiercache:garbage';
+    const key = redisKey('tiercache:', 'garbage');
     await server.cli('SET', key, '\x01\x02not an envelope\xff');
     const before = { ...tier.counters };
     assert.equal(await tier.get('garbage'), undefined);
@@ -49,7 +50,7 @@ describe('Redis tier, standalone', () => {
 
   it('refuses a value that is not plain data before touching Redis', async () => {
     await assert.rejects(tier.set('date', envelope(new Date()), 1000), InvalidValueError);
-    assert.equal(await server.cli('EXISTS', 'tiercache:date'), '0');
+    assert.equal(await server.cli('EXISTS', redisKey('tiercache:', 'date')), '0');
   });
 
   it('clears one namespace with SCAN + UNLINK and leaves the other intact, glob characters included', async () => {
@@ -100,6 +101,7 @@ describe('Redis tier, 3-master cluster', () => {
     tier = createRedisTier({ client });
   });
   after(async () => {
+    await tier.close();
     client.disconnect();
     await cluster.stop();
   });

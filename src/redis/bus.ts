@@ -1,0 +1,206 @@
+/**
+ * The Redis side of cross-instance coordination, over one subscriber connection per tier:
+ *
+ * - **Fill notifications** (`<prefix>fill`): a lock holder announces that a key's value landed, and
+ *   every instance waiting for that key wakes at once instead of polling.
+ * - **Invalidation bus** (`<prefix>bus`): writes publish key ids (never values) so other instances drop
+ *   their L1 copies. Each message carries the publisher's id and a sequence number. An instance ignores
+ *   its own messages; a jump in a publisher's sequence, or a reconnect of the subscriber, means messages
+ *   may have been lost, and subscribers get `'gap'` (their whole L1 is suspect).
+ * - Publishing is fire-and-forget for the writer: messages wait in a bounded, deduplicated queue and
+ *   are retried with backoff until Redis takes them. If the queue overflows, it collapses into one
+ *   "clear everything" message — losing precision, never an invalidation.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type { BusEvent, InvalidationMessage } from '../tier.js';
+import { busChannel, fillChannel } from './key-layout.js';
+
+/** Most distinct invalidations waiting to be published before the queue collapses into one clear. */
+const MAX_QUEUED = 10_000;
+/** First retry delay after a failed publish, doubled up to MAX_RETRY_MS. */
+const FIRST_RETRY_MS = 50;
+const MAX_RETRY_MS = 2000;
+
+interface WireMessage {
+  /** Publisher's instance id. */
+  i: string;
+  /** Publisher's sequence number. */
+  s: number;
+  /** `d` delete or `c` clear. */
+  o: 'd' | 'c';
+  /** Key or prefix. */
+  k: string;
+}
+
+/** Counters of a {@link RedisBus}. */
+export interface BusCounters {
+  published: number;
+  received: number;
+  /** Publish attempts that failed and were queued for retry. */
+  retries: number;
+  /** Times a gap (sequence jump or reconnect) was reported. */
+  gaps: number;
+  /** Times the queue overflowed and collapsed into a clear-everything message. */
+  overflows: number;
+}
+
+/** Fill notifications and the invalidation bus for one tier. */
+export class RedisBus {
+  readonly instanceId = randomUUID();
+  readonly counters: BusCounters = { published: 0, received: 0, retries: 0, gaps: 0, overflows: 0 };
+  readonly #client: Redis | Cluster;
+  readonly #fillChannel: string;
+  readonly #busChannel: string;
+  #subscriber: Redis | Cluster | undefined;
+  #subscribed: Promise<void> | undefined;
+  #disconnected = false;
+  readonly #fillWaiters = new Map<string, Set<() => void>>();
+  readonly #handlers = new Set<(event: BusEvent) => void>();
+  readonly #lastSeen = new Map<string, number>();
+  readonly #queue = new Map<string, InvalidationMessage>();
+  #sequence = 0;
+  #flushing = false;
+  #retryMs = FIRST_RETRY_MS;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(client: Redis | Cluster, prefix: string) {
+    this.#client = client;
+    this.#fillChannel = fillChannel(prefix);
+    this.#busChannel = busChannel(prefix);
+  }
+
+  /** Subscribes (once) on a connection of its own; resolves when the subscription is active. */
+  start(): Promise<void> {
+    if (this.#subscribed !== undefined) return this.#subscribed;
+    const subscriber = this.#client.duplicate();
+    this.#subscriber = subscriber;
+    subscriber.on('error', () => {}); // reconnects are handled below; errors are not news
+    subscriber.on('message', (channel: string, message: string) => this.#receive(channel, message));
+    subscriber.on('close', () => {
+      this.#disconnected = true;
+    });
+    subscriber.on('ready', () => {
+      // ioredis resubscribes by itself; what was published meanwhile is lost to us.
+      if (this.#disconnected) {
+        this.#disconnected = false;
+        this.#reportGap();
+      }
+    });
+    this.#subscribed = subscriber.subscribe(this.#fillChannel, this.#busChannel).then(() => undefined);
+    return this.#subscribed;
+  }
+
+  /** Resolves on the key's fill notification or after `timeoutMs`, whichever comes first. */
+  async waitForFill(key: string, timeoutMs: number): Promise<void> {
+    await this.start();
+    await new Promise<void>((resolve) => {
+      let waiters = this.#fillWaiters.get(key);
+      if (waiters === undefined) {
+        waiters = new Set();
+        this.#fillWaiters.set(key, waiters);
+      }
+      const set = waiters;
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && this.#fillWaiters.get(key) === set) this.#fillWaiters.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      set.add(done);
+    });
+  }
+
+  /** Announces that a key's value landed. Never throws. */
+  async announceFill(key: string): Promise<void> {
+    await this.#client.publish(this.#fillChannel, key).catch(() => undefined);
+  }
+
+  /** Subscribes a handler to other instances' invalidations. */
+  onInvalidation(handler: (event: BusEvent) => void): () => void {
+    this.#handlers.add(handler);
+    void this.start().catch(() => undefined);
+    return () => this.#handlers.delete(handler);
+  }
+
+  /** Queues an invalidation and publishes it as soon as Redis takes it. */
+  publish(message: InvalidationMessage): void {
+    if (this.#closed) return;
+    this.#queue.set(`${message.op}\u0000${message.key}`, message);
+    if (this.#queue.size > MAX_QUEUED) {
+      this.counters.overflows++;
+      this.#queue.clear();
+      this.#queue.set('c\u0000', { op: 'clear', key: '' });
+    }
+    if (this.#retryTimer === undefined) void this.#flush();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#subscriber?.disconnect();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (this.#queue.size > 0 && !this.#closed) {
+        const [id, message] = this.#queue.entries().next().value as [string, InvalidationMessage];
+        const wire: WireMessage = {
+          i: this.instanceId,
+          s: this.#sequence + 1,
+          o: message.op === 'delete' ? 'd' : 'c',
+          k: message.key,
+        };
+        try {
+          await this.#client.publish(this.#busChannel, JSON.stringify(wire));
+        } catch {
+          this.counters.retries++;
+          this.#retryTimer = setTimeout(() => {
+            this.#retryTimer = undefined;
+            void this.#flush();
+          }, this.#retryMs);
+          this.#retryTimer.unref();
+          this.#retryMs = Math.min(MAX_RETRY_MS, this.#retryMs * 2);
+          return;
+        }
+        this.#sequence = wire.s;
+        this.counters.published++;
+        this.#retryMs = FIRST_RETRY_MS;
+        // A newer message for the same key may have replaced this one while it was in flight.
+        if (this.#queue.get(id) === message) this.#queue.delete(id);
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #receive(channel: string, text: string): void {
+    if (channel === this.#fillChannel) {
+      const waiters = this.#fillWaiters.get(text);
+      if (waiters !== undefined) for (const wake of [...waiters]) wake();
+      return;
+    }
+    let wire: WireMessage;
+    try {
+      wire = JSON.parse(text) as WireMessage;
+    } catch {
+      return;
+    }
+    if (wire.i === this.instanceId || typeof wire.s !== 'number' || typeof wire.k !== 'string') return;
+    this.counters.received++;
+    const last = this.#lastSeen.get(wire.i);
+    this.#lastSeen.set(wire.i, wire.s);
+    if (last !== undefined && wire.s !== last + 1) this.#reportGap();
+    const event: InvalidationMessage = { op: wire.o === 'd' ? 'delete' : 'clear', key: wire.k };
+    for (const handler of this.#handlers) handler(event);
+  }
+
+  #reportGap(): void {
+    this.counters.gaps++;
+    for (const handler of this.#handlers) handler('gap');
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * One application instance in its own OS process, for multi-process tests: a cache over a Redis (or
+ * Redis Cluster) shared tier, driven by its parent over IPC.
+ *
+ * Commands: `stampede` (N concurrent getOrLoad of one key, loader of given ms), `load` (getOrLoad once),
+ * `set`, `delete`, `waitFor` (poll `get` until it returns a value), `stats`.
+ */
+import { Cluster, Redis } from 'ioredis';
+import { createCache, createRedisTier } from '../../src/index.js';
+
+interface Command {
+  id: number;
+  op: 'stampede' | 'load' | 'set' | 'delete' | 'waitFor' | 'stats';
+  key?: string;
+  value?: unknown;
+  concurrency?: number;
+  loaderMs?: number;
+}
+
+const target = JSON.parse(process.argv[2] as string) as { url?: string; nodes?: { host: string; port: number }[] };
+const client = target.nodes
+  ? new Cluster(target.nodes, { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 1 } })
+  : new Redis(target.url as string, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
+client.on('error', () => {});
+const l2 = createRedisTier({ client, timeout: '1s' });
+const cache = createCache({ ttl: '1m', l2 });
+let loaderCalls = 0;
+
+async function handle(command: Command): Promise<unknown> {
+  const key = command.key as string;
+  switch (command.op) {
+    case 'stampede': {
+      const loader = async () => {
+        loaderCalls++;
+        await new Promise((resolve) => setTimeout(resolve, command.loaderMs ?? 50));
+        return `value from ${process.pid}`;
+      };
+      const started = performance.now();
+      const latencies: number[] = [];
+      const values = await Promise.all(
+        Array.from({ length: command.concurrency ?? 1 }, async () => {
+          const value = await cache.getOrLoad(key, loader);
+          latencies.push(performance.now() - started);
+          return value;
+        }),
+      );
+      return { loaderCalls, distinct: [...new Set(values)], latencies };
+    }
+    case 'load':
+      return cache.getOrLoad(key, async () => {
+        loaderCalls++;
+        return command.value;
+      });
+    case 'set':
+      await cache.set(key, command.value);
+      return Date.now();
+    case 'delete':
+      await cache.delete(key);
+      return Date.now();
+    case 'waitFor': {
+      // Poll the cache (L1 first) until it stops answering with the old value.
+      for (;;) {
+        const value = await cache.get(key);
+        if (JSON.stringify(value) === JSON.stringify(command.value)) return Date.now();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    case 'stats':
+      return { ...cache.stats(), loaderCalls };
+    default:
+      throw new Error(`unknown op ${command.op}`);
+  }
+}
+
+process.on('message', (command: Command) => {
+  handle(command).then(
+    (result) => process.send?.({ id: command.id, result }),
+    (error: Error) => process.send?.({ id: command.id, error: error.message }),
+  );
+});
+// Ready once the bus subscription is up, so no notification can be missed.
+await l2.waitForFill('\u0000warm-up', 1);
+process.send?.({ ready: true });
+process.on('disconnect', () => {
+  void cache
+    .close()
+    .then(() => l2.close())
+    .then(() => {
+      client.disconnect();
+      process.exit(0);
+    });
+});
