@@ -2,6 +2,7 @@
  * The facade: the read path (cache-aside `getOrLoad`) and the write path, over the tiers. Nothing here
  * knows how a tier stores things; it decides what to look up, who loads, and what to store.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Envelope } from './entry.js';
 import {
@@ -51,6 +52,18 @@ export interface LoaderContext {
  */
 export type Loader<T> = (context: LoaderContext) => T | Promise<T>;
 
+/**
+ * Loads many keys at once — typically one `WHERE id = ANY(…)` query. Returns the values it found, as a
+ * Map or a plain object keyed by the caller's keys; missing keys are simply absent.
+ */
+export type BatchLoader<T> = (
+  keys: string[],
+  context: { readonly signal: AbortSignal },
+) =>
+  | Promise<ReadonlyMap<string, T> | Readonly<Record<string, T>>>
+  | ReadonlyMap<string, T>
+  | Readonly<Record<string, T>>;
+
 /** Events a cache emits. */
 export interface CacheEvents {
   /** The sliding-window hit rate fell below `health.threshold`; the report says why. */
@@ -71,6 +84,17 @@ export interface Cache {
    * @throws CacheClosedError after `close()`.
    */
   getOrLoad<T>(key: string, loader: Loader<T>, options?: CallOptions): Promise<T>;
+  /**
+   * Batch cache-aside: values for many keys, in the order given. L1 answers what it can; the rest is
+   * looked up in L2 in one round trip per node; what is still missing goes to **one** `loadMany` call
+   * with exactly those keys. Keys already loading (by `getOrLoad` or another batch) are joined, not
+   * loaded twice. A key `loadMany` leaves out comes back `undefined` and is not cached.
+   */
+  getOrLoadMany<T>(
+    keys: readonly string[],
+    loadMany: BatchLoader<T>,
+    options?: CallOptions,
+  ): Promise<(T | undefined)[]>;
   /** The cached value, or `undefined`. Never loads. */
   get<T = unknown>(key: string): Promise<T | undefined>;
   /**
@@ -148,6 +172,8 @@ class CacheCore {
   /** Invalidation bus figures, when the shared tier has a bus. */
   readonly bus: { received: number; gaps: number } | undefined;
   readonly #unsubscribeBus: (() => void) | undefined;
+  /** This cache's origin on the bus: its own invalidations do not come back to it. */
+  readonly instanceId = randomUUID();
   closed = false;
 
   constructor(options: ResolvedOptions) {
@@ -172,7 +198,7 @@ class CacheCore {
     const subscribe = options.l2?.onInvalidation;
     if (subscribe !== undefined) {
       this.bus = { received: 0, gaps: 0 };
-      this.#unsubscribeBus = subscribe.call(options.l2, (event) => this.#onBusEvent(event));
+      this.#unsubscribeBus = subscribe.call(options.l2, (event) => this.#onBusEvent(event), this.instanceId);
     }
   }
 
@@ -205,7 +231,7 @@ class CacheCore {
 
   /** Tells other instances to drop their copies (no-op without a bus). */
   publish(op: 'delete' | 'clear', key: string): void {
-    this.options.l2?.publishInvalidation?.({ op, key });
+    this.options.l2?.publishInvalidation?.({ op, key, origin: this.instanceId });
   }
 
   /** Stops listening to the bus. */
@@ -635,6 +661,142 @@ class TierCache implements Cache {
     // Waiters (and, with the distributed lock, other instances) are released once L2 holds the value.
     await core.writeShared(counters, physical, value, written, false);
     return value;
+  }
+
+  async getOrLoadMany<T>(
+    keys: readonly string[],
+    loadMany: BatchLoader<T>,
+    options?: CallOptions,
+  ): Promise<(T | undefined)[]> {
+    const core = this.#core;
+    if (!Array.isArray(keys)) throw new ConfigError('keys', 'getOrLoadMany needs an array of keys.');
+    if (typeof loadMany !== 'function') {
+      throw new ConfigError(
+        'loadMany',
+        `getOrLoadMany needs a function (keys) => Map of values, got ${typeof loadMany}.`,
+      );
+    }
+    for (const key of keys) {
+      this.#check(key);
+      const malformed = malformedKeyError(key);
+      if (malformed !== undefined) throw malformed;
+    }
+    const settings = resolveCallOptions(core.options, options);
+    const now = this.#clock.now();
+    const results = new Map<string, Promise<unknown> | unknown>();
+    const toLoad: string[] = [];
+    for (const key of new Set(keys)) {
+      const physical = physicalKey(this.#prefix, key);
+      const value = this.#l1 === undefined ? MISS : this.#l1.get(physical, now);
+      if (value !== MISS) {
+        this.#counters.l1Hits++;
+        results.set(key, value);
+        continue;
+      }
+      if (this.#l1 !== undefined) this.#counters.l1Misses++;
+      const flight = core.flights.get(physical);
+      if (flight !== undefined) {
+        this.#counters.collapsed++;
+        results.set(key, flight.promise);
+        continue;
+      }
+      toLoad.push(key);
+    }
+    if (toLoad.length > 0) {
+      const explanations = new Map(toLoad.map((key) => [key, core.explainMiss(physicalKey(this.#prefix, key))]));
+      // One flight per key, so concurrent getOrLoad calls join them; all of them share one batch.
+      let settle!: (values: Map<string, unknown>) => void;
+      let fail!: (error: unknown) => void;
+      const batch = new Promise<Map<string, unknown>>((resolve, reject) => {
+        settle = resolve;
+        fail = reject;
+      });
+      batch.catch(() => {}); // observed through the flights
+      const flights = new Map<string, Flight<unknown>>();
+      for (const key of toLoad) {
+        const flight = core.flights.start(physicalKey(this.#prefix, key), async () => (await batch).get(key));
+        flights.set(key, flight);
+        results.set(key, flight.promise);
+      }
+      this.#runBatch(toLoad, flights, loadMany, settings, explanations, now).then(settle, fail);
+    }
+    const values = await Promise.all(keys.map((key) => results.get(key)));
+    return (core.options.copyOnRead ? values.map((v) => (v === undefined ? v : structuredClone(v))) : values) as (
+      | T
+      | undefined
+    )[];
+  }
+
+  /** The batch behind getOrLoadMany: L2 for all, one loadMany for the rest, then store each. */
+  async #runBatch<T>(
+    keys: string[],
+    flights: Map<string, Flight<unknown>>,
+    loadMany: BatchLoader<T>,
+    settings: WriteSettings,
+    explanations: Map<string, MissExplanation>,
+    now: number,
+  ): Promise<Map<string, unknown>> {
+    const core = this.#core;
+    const counters = this.#counters;
+    const values = new Map<string, unknown>();
+    let missing = keys;
+    if (core.options.l2 !== undefined) {
+      // Issued in one tick: the client pipelines them, one round trip per node.
+      const found = await Promise.all(
+        keys.map((key) => core.readShared(counters, physicalKey(this.#prefix, key), key, flights.get(key))),
+      );
+      missing = [];
+      keys.forEach((key, i) => {
+        if (found[i] === MISS) missing.push(key);
+        else {
+          values.set(key, found[i]);
+          counters.l2Hits++;
+          (flights.get(key) as Flight<unknown>).fromSharedTier = true;
+        }
+      });
+    }
+    for (const key of missing) core.recordMiss(counters, explanations.get(key), now);
+    if (missing.length === 0) return values;
+    const controller = new AbortController();
+    core.controllers.add(controller);
+    counters.loads++;
+    const started = performance.now();
+    let loaded: ReadonlyMap<string, T> | Readonly<Record<string, T>>;
+    try {
+      loaded = await loadMany([...missing], { signal: controller.signal });
+      core.latency?.load(true, started, this.#label);
+    } catch (cause) {
+      counters.loadErrors++;
+      core.latency?.load(false, started, this.#label);
+      throw new LoaderError(missing.join(', '), cause);
+    } finally {
+      core.controllers.delete(controller);
+    }
+    const lookup =
+      loaded instanceof Map
+        ? (key: string) => (loaded as ReadonlyMap<string, T>).get(key)
+        : (key: string) =>
+            Object.hasOwn(loaded as object, key) ? (loaded as Readonly<Record<string, T>>)[key] : undefined;
+    await Promise.all(
+      missing.map(async (key) => {
+        const value = lookup(key);
+        values.set(key, value);
+        const flight = flights.get(key) as Flight<unknown>;
+        if (value === undefined || core.closed) return;
+        if (flight.superseded) {
+          counters.superseded++;
+          return;
+        }
+        const physical = physicalKey(this.#prefix, key);
+        try {
+          const written = core.store(counters, physical, key, value, settings);
+          await core.writeShared(counters, physical, value, written, false);
+        } catch (error) {
+          if (!(error instanceof ValueTooLargeError || error instanceof InvalidValueError)) throw error;
+        }
+      }),
+    );
+    return values;
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {

@@ -4,7 +4,14 @@
  * This is the only public entry point; everything exported here is API.
  * @packageDocumentation
  */
-export { type Cache, type CacheEvents, createCache, type Loader, type LoaderContext } from './cache.js';
+export {
+  type BatchLoader,
+  type Cache,
+  type CacheEvents,
+  createCache,
+  type Loader,
+  type LoaderContext,
+} from './cache.js';
 export type { Envelope } from './entry.js';
 export {
   CacheClosedError,

@@ -17,6 +17,8 @@ export interface InvalidationMessage {
   readonly op: 'delete' | 'clear';
   /** A physical key, or a physical key prefix. */
   readonly key: string;
+  /** Who published it; a subscriber registered with the same origin does not receive it. */
+  readonly origin?: string;
 }
 
 /**
@@ -51,6 +53,9 @@ export interface SharedTier {
   announceFill?(key: string): Promise<void>;
   /** Queues an invalidation for the other instances; retried until sent. Never throws. */
   publishInvalidation?(message: InvalidationMessage): void;
-  /** Subscribes to other instances' invalidations. @returns a function that unsubscribes. */
-  onInvalidation?(handler: (event: BusEvent) => void): () => void;
+  /**
+   * Subscribes to invalidations published with another origin (another cache instance, in this
+   * process or elsewhere). @returns a function that unsubscribes.
+   */
+  onInvalidation?(handler: (event: BusEvent) => void, origin?: string): () => void;
 }

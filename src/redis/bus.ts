@@ -4,9 +4,11 @@
  * - **Fill notifications** (`<prefix>fill`): a lock holder announces that a key's value landed, and
  *   every instance waiting for that key wakes at once instead of polling.
  * - **Invalidation bus** (`<prefix>bus`): writes publish key ids (never values) so other instances drop
- *   their L1 copies. Each message carries the publisher's id and a sequence number. An instance ignores
- *   its own messages; a jump in a publisher's sequence, or a reconnect of the subscriber, means messages
- *   may have been lost, and subscribers get `'gap'` (their whole L1 is suspect).
+ *   their L1 copies. Each message carries the publishing connection's id, a sequence number, and the
+ *   origin (the cache that wrote); a subscriber never receives its own origin's messages, but another
+ *   cache sharing this tier in the same process does. A jump in a publisher's sequence, or a reconnect of
+ *   the subscriber, means messages may have been lost, and subscribers get `'gap'` (their whole L1 is
+ *   suspect).
  * - Publishing is fire-and-forget for the writer: messages wait in a bounded, deduplicated queue and
  *   are retried with backoff until Redis takes them. If the queue overflows, it collapses into one
  *   "clear everything" message — losing precision, never an invalidation.
@@ -31,6 +33,8 @@ interface WireMessage {
   o: 'd' | 'c';
   /** Key or prefix. */
   k: string;
+  /** Origin: the publishing cache. */
+  g?: string;
 }
 
 /** Counters of a {@link RedisBus}. */
@@ -56,7 +60,7 @@ export class RedisBus {
   #subscribed: Promise<void> | undefined;
   #disconnected = false;
   readonly #fillWaiters = new Map<string, Set<() => void>>();
-  readonly #handlers = new Set<(event: BusEvent) => void>();
+  readonly #handlers = new Map<(event: BusEvent) => void, string | undefined>();
   readonly #lastSeen = new Map<string, number>();
   readonly #queue = new Map<string, InvalidationMessage>();
   #sequence = 0;
@@ -119,8 +123,8 @@ export class RedisBus {
   }
 
   /** Subscribes a handler to other instances' invalidations. */
-  onInvalidation(handler: (event: BusEvent) => void): () => void {
-    this.#handlers.add(handler);
+  onInvalidation(handler: (event: BusEvent) => void, origin?: string): () => void {
+    this.#handlers.set(handler, origin);
     void this.start().catch(() => undefined);
     return () => this.#handlers.delete(handler);
   }
@@ -128,7 +132,7 @@ export class RedisBus {
   /** Queues an invalidation and publishes it as soon as Redis takes it. */
   publish(message: InvalidationMessage): void {
     if (this.#closed) return;
-    this.#queue.set(`${message.op}\u0000${message.key}`, message);
+    this.#queue.set(`${message.op}\u0000${message.key}\u0000${message.origin ?? ''}`, message);
     if (this.#queue.size > MAX_QUEUED) {
       this.counters.overflows++;
       this.#queue.clear();
@@ -154,6 +158,7 @@ export class RedisBus {
           s: this.#sequence + 1,
           o: message.op === 'delete' ? 'd' : 'c',
           k: message.key,
+          ...(message.origin === undefined ? {} : { g: message.origin }),
         };
         try {
           await this.#client.publish(this.#busChannel, JSON.stringify(wire));
@@ -190,17 +195,17 @@ export class RedisBus {
     } catch {
       return;
     }
-    if (wire.i === this.instanceId || typeof wire.s !== 'number' || typeof wire.k !== 'string') return;
+    if (typeof wire.i !== 'string' || typeof wire.s !== 'number' || typeof wire.k !== 'string') return;
     this.counters.received++;
     const last = this.#lastSeen.get(wire.i);
     this.#lastSeen.set(wire.i, wire.s);
     if (last !== undefined && wire.s !== last + 1) this.#reportGap();
-    const event: InvalidationMessage = { op: wire.o === 'd' ? 'delete' : 'clear', key: wire.k };
-    for (const handler of this.#handlers) handler(event);
+    const event: InvalidationMessage = { op: wire.o === 'd' ? 'delete' : 'clear', key: wire.k, origin: wire.g };
+    for (const [handler, origin] of this.#handlers) if (origin === undefined || origin !== wire.g) handler(event);
   }
 
   #reportGap(): void {
     this.counters.gaps++;
-    for (const handler of this.#handlers) handler('gap');
+    for (const handler of this.#handlers.keys()) handler('gap');
   }
 }

@@ -176,8 +176,8 @@ export class RedisTier implements SharedTier {
     this.#bus.publish(message);
   }
 
-  onInvalidation(handler: (event: BusEvent) => void): () => void {
-    return this.#bus.onInvalidation(handler);
+  onInvalidation(handler: (event: BusEvent) => void, origin?: string): () => void {
+    return this.#bus.onInvalidation(handler, origin);
   }
 
   async close(): Promise<void> {

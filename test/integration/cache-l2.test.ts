@@ -167,4 +167,98 @@ describe('cache over a shared Redis Cluster', () => {
     const sizes = await Promise.all(cluster.servers.map(async (s) => Number(await s.cli('DBSIZE'))));
     assert.deepEqual(sizes, [0, 0, 0]);
   });
+
+  it('getOrLoadMany of 100 keys with 30 misses: one loadMany call with exactly the 30 misses', async () => {
+    const products = a.namespace('products');
+    const keys = Array.from({ length: 100 }, (_, i) => `p${i}`);
+    const missing = new Set(keys.filter((_, i) => i % 10 < 3));
+    for (const key of keys) if (!missing.has(key)) await products.set(key, `stored ${key}`);
+    const fresh = b.namespace('products'); // another instance: nothing in its L1, all 70 in L2
+    const calls: string[][] = [];
+    const values = await fresh.getOrLoadMany(keys, async (batch) => {
+      calls.push(batch);
+      return new Map(batch.map((key) => [key, `loaded ${key}`]));
+    });
+    assert.equal(calls.length, 1);
+    assert.deepEqual(new Set(calls[0]), missing);
+    assert.equal(calls[0]?.length, 30);
+    assert.deepEqual(
+      values,
+      keys.map((key) => (missing.has(key) ? `loaded ${key}` : `stored ${key}`)),
+    );
+  });
+});
+
+describe('invalidation bus', () => {
+  let server: RedisServer;
+  const clients: Redis[] = [];
+  const tiers: RedisTier[] = [];
+
+  /** An instance with its own connection (and so its own bus), as a separate process would have. */
+  function instance(): Cache {
+    const client = new Redis(server.url, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    const tier = createRedisTier({ client, timeout: '200ms', breakerFailures: 2, breakerOpen: '100ms' });
+    clients.push(client);
+    tiers.push(tier);
+    return createCache({ ttl: '1m', l2: tier });
+  }
+
+  async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if (await check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.fail(`timed out waiting until ${what}`);
+  }
+
+  before(async () => {
+    server = await RedisServer.start();
+  });
+  after(async () => {
+    for (const tier of tiers) await tier.close();
+    for (const client of clients) client.disconnect();
+    await server.stop();
+  });
+
+  it('reaches another cache that shares the same tier in one process, but not the writer itself', async () => {
+    const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    const tier = createRedisTier({ client });
+    clients.push(client);
+    tiers.push(tier);
+    const a = createCache({ ttl: '1m', l2: tier });
+    const b = createCache({ ttl: '1m', l2: tier });
+    await b.getOrLoad('k', async () => 'v1');
+    await a.set('k', 'v2');
+    await eventually(async () => (await b.get('k')) === 'v2', 'b drops its copy');
+    assert.equal(a.stats().bus?.received, 0);
+    assert.equal(b.stats().bus?.received, 1);
+  });
+
+  it('drops the whole L1 on a sequence gap: a lost invalidation is never served', async () => {
+    const a = instance();
+    await a.getOrLoad('k', async () => 'v1');
+    await eventually(() => a.stats().l1?.entries === 1, 'a caches k');
+    // Another instance's messages 1 and 3 arrive; number 2 (which might have named 'k') was lost.
+    await server.cli('PUBLISH', 'tiercache:bus', JSON.stringify({ i: 'elsewhere', s: 1, o: 'd', k: 'other' }));
+    await server.cli('PUBLISH', 'tiercache:bus', JSON.stringify({ i: 'elsewhere', s: 3, o: 'd', k: 'other' }));
+    await eventually(() => a.stats().bus?.gaps === 1, 'a sees the gap');
+    assert.equal(a.stats().l1?.entries, 0);
+  });
+
+  it('after Redis returns, an instance that missed invalidations does not serve them', async () => {
+    const a = instance();
+    const b = instance();
+    let database = 'v1';
+    const loader = async () => database;
+    assert.equal(await a.getOrLoad('menu', loader), 'v1'); // a holds v1 in its L1
+    await server.kill();
+    database = 'v2';
+    await b.set('menu', 'v2'); // L2 is down: counted; its invalidation waits in b's queue
+    assert.ok((b.stats().l2?.errors ?? 0) > 0);
+    await server.restart();
+    await eventually(() => (a.stats().bus?.gaps ?? 0) >= 1, 'a notices it was cut off');
+    assert.equal(await a.getOrLoad('menu', loader), 'v2');
+  });
 });
