@@ -140,6 +140,8 @@ const REMOVAL_LOG_DEFAULT = 30_000;
 /** The removal log never grows past this many keys (~40 MB). */
 const REMOVAL_LOG_MAX = 1_000_000;
 const HIT_SAMPLE_MASK = HIT_SAMPLE_EVERY - 1;
+/** A lock waiter re-reads L2 at least this often, in case a fill notification was lost. */
+const FILL_POLL_MS = 100;
 
 /** Why the L1 lacks a key: its removal, `'seen'` (by the sketch only), or `undefined` (a first read). */
 type MissExplanation = Removal | 'seen' | undefined;
@@ -464,10 +466,7 @@ class TierCache implements Cache {
       }
       this.#counters.l1Misses++;
     }
-    const explanation = core.explainMiss(physical);
-    // Without a shared tier this read is a miss now; with one, it is a miss only if L2 misses too.
-    if (core.options.l2 === undefined) core.recordMiss(this.#counters, explanation, now);
-    return this.#loadShared(physical, key, loader, options, trace, explanation, now);
+    return this.#loadShared(physical, key, loader, options, trace, now);
   }
 
   /** The miss path: join the key's flight, or start one. */
@@ -477,19 +476,26 @@ class TierCache implements Cache {
     loader: Loader<T>,
     options: CallOptions | undefined,
     trace: TraceContext | undefined,
-    explanation: MissExplanation,
     now: number,
   ): Promise<T> {
     const core = this.#core;
-    const started = core.latency === undefined ? 0 : performance.now();
     const existing = core.flights.get(physical) as Flight<T> | undefined;
+    // Joiners share the owner's miss explanation (computed once per flight), and one in
+    // HIT_SAMPLE_EVERY of them is timed: in a stampede of thousands, per-joiner work is the cost.
+    const timed =
+      core.latency !== undefined &&
+      (existing === undefined || (this.#counters.collapsed & HIT_SAMPLE_MASK) === HIT_SAMPLE_MASK);
+    const started = timed ? performance.now() : 0;
     let flight: Flight<T>;
     let outcome: 'miss' | 'collapsed';
+    let explanation: MissExplanation;
     if (existing !== undefined) {
       this.#counters.collapsed++;
       flight = existing;
       outcome = 'collapsed';
+      explanation = existing.note as MissExplanation;
     } else {
+      explanation = core.explainMiss(physical);
       let settings: WriteSettings;
       try {
         const malformed = malformedKeyError(key);
@@ -499,10 +505,13 @@ class TierCache implements Cache {
         return Promise.reject(error);
       }
       flight = core.flights.start(physical, (own) => this.#load(own, physical, key, loader, settings)) as Flight<T>;
+      flight.note = explanation;
       outcome = 'miss';
     }
     if (trace !== undefined) trace.outcome = outcome;
-    if (core.options.l2 !== undefined) {
+    // Without a shared tier this read is a miss now; with one, it is a miss only if L2 misses too.
+    if (core.options.l2 === undefined) core.recordMiss(this.#counters, explanation, now);
+    else {
       const counters = this.#counters;
       const settled = flight;
       const count = () => {
@@ -512,7 +521,7 @@ class TierCache implements Cache {
       settled.promise.then(count, count);
     }
     const latency = core.latency;
-    if (latency !== undefined) {
+    if (timed && latency !== undefined) {
       const label = this.#label;
       flight.promise.then(
         () => latency.getOrLoad(outcome, started, label),
@@ -578,13 +587,12 @@ class TierCache implements Cache {
       }
       if (held !== undefined) {
         try {
-          if (waited) {
-            // The value may have landed between our last look and the lock: look once more.
-            const shared = await core.readShared(counters, physical, key, flight);
-            if (shared !== MISS) {
-              flight.fromSharedTier = true;
-              return shared as T;
-            }
+          // Look once more now that the lock is ours: the previous holder may have filled the key and
+          // released between our L2 miss and our lock (measured: without this, 2 loads for 4 processes).
+          const shared = await core.readShared(counters, physical, key, flight);
+          if (shared !== MISS) {
+            flight.fromSharedTier = true;
+            return shared as T;
           }
           const value = await this.#loadAndStore(flight, physical, key, loader, settings);
           await l2.announceFill?.(physical);
@@ -600,8 +608,17 @@ class TierCache implements Cache {
         counters.lockTimeouts++;
         break;
       }
-      await (l2.waitForFill as NonNullable<SharedTier['waitForFill']>)(physical, remaining);
-      const shared = await core.readShared(counters, physical, key, flight);
+      // Listen first, then look: a value that landed before we listened is seen by the read, one that
+      // lands after wakes us. The poll interval only matters if a notification is lost.
+      const woken = (l2.waitForFill as NonNullable<SharedTier['waitForFill']>)(
+        physical,
+        Math.min(remaining, FILL_POLL_MS),
+      );
+      let shared = await core.readShared(counters, physical, key, flight);
+      if (shared === MISS) {
+        await woken;
+        shared = await core.readShared(counters, physical, key, flight);
+      }
       if (shared !== MISS) {
         flight.fromSharedTier = true;
         return shared as T;

@@ -7,13 +7,18 @@
  *
  * | name | type | labels |
  * |---|---|---|
- * | `hits_total` | counter | namespace, tier |
+ * | `hits_total` | counter | namespace, tier (l1, l2) |
  * | `misses_total` | counter | namespace, tier, cause (cold, expired, evicted, invalidated) |
  * | `loads_total` | counter | namespace |
  * | `load_errors_total` | counter | namespace |
  * | `collapsed_total` | counter | namespace |
  * | `refused_too_large_total` | counter | namespace |
  * | `stale_sets_refused_total` | counter | namespace |
+ * | `tier_errors_total` | counter | namespace, tier (l2) |
+ * | `lock_waits_total` | counter | namespace |
+ * | `lock_timeouts_total` | counter | namespace |
+ * | `bus_messages_total` | counter | — (invalidations received) |
+ * | `bus_gaps_total` | counter | — |
  * | `evictions_total` | counter | tier |
  * | `expirations_total` | counter | tier |
  * | `entries` | gauge | tier |
@@ -89,7 +94,10 @@ export function registerPrometheus(cache: Cache, options: PrometheusOptions = {}
       registers: [registry],
       collect() {
         this.reset();
-        for (const [namespace, counters] of perNamespace()) this.inc({ namespace, tier: 'l1' }, counters.l1Hits);
+        for (const [namespace, counters] of perNamespace()) {
+          this.inc({ namespace, tier: 'l1' }, counters.l1Hits);
+          this.inc({ namespace, tier: 'l2' }, counters.l2Hits);
+        }
       },
     }),
     new Counter({
@@ -112,6 +120,36 @@ export function registerPrometheus(cache: Cache, options: PrometheusOptions = {}
     namespaceCounter('collapsed_total', 'Calls that joined a load already in flight.', 'collapsed'),
     namespaceCounter('refused_too_large_total', 'Values not cached: over maxEntryBytes.', 'refusedTooLarge'),
     namespaceCounter('stale_sets_refused_total', 'Loaded values not stored: a write overtook them.', 'superseded'),
+    new Counter({
+      name: `${prefix}tier_errors_total`,
+      help: 'Shared-tier calls that failed and were absorbed.',
+      labelNames: ['namespace', 'tier'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [namespace, counters] of perNamespace()) this.inc({ namespace, tier: 'l2' }, counters.l2Errors);
+      },
+    }),
+    namespaceCounter('lock_waits_total', 'Loads that waited for another instance holding the lock.', 'lockWaits'),
+    namespaceCounter('lock_timeouts_total', 'Lock waits that ran out and loaded locally.', 'lockTimeouts'),
+    new Counter({
+      name: `${prefix}bus_messages_total`,
+      help: 'Invalidations received from other instances.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(cache.stats().bus?.received ?? 0);
+      },
+    }),
+    new Counter({
+      name: `${prefix}bus_gaps_total`,
+      help: 'Bus gaps (lost messages or reconnects); each dropped the L1.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(cache.stats().bus?.gaps ?? 0);
+      },
+    }),
     tierCounter(
       registry,
       `${prefix}evictions_total`,

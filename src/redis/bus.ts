@@ -96,7 +96,10 @@ export class RedisBus {
     return this.#subscribed;
   }
 
-  /** Resolves on the key's fill notification or after `timeoutMs`, whichever comes first. */
+  /**
+   * Resolves on the key's fill notification or after `timeoutMs`, whichever comes first. The waiter is
+   * registered within a microtask once subscribed, before any command the caller sends next.
+   */
   async waitForFill(key: string, timeoutMs: number): Promise<void> {
     await this.start();
     await new Promise<void>((resolve) => {

@@ -15,6 +15,8 @@ export interface Flight<T> {
   superseded: boolean;
   /** Set when the shared tier answered, so every caller of the flight can count a hit rather than a miss. */
   fromSharedTier: boolean;
+  /** Whatever the flight's starter wants its joiners to see (the cache keeps the miss explanation here). */
+  note: unknown;
 }
 
 /** A map of keys to their in-progress {@link Flight}s. */
@@ -40,6 +42,7 @@ export class SingleFlight<T> {
       promise: undefined as never,
       superseded: false,
       fromSharedTier: false,
+      note: undefined,
     };
     this.#flights.set(key, flight);
     (flight as { promise: Promise<T> }).promise = this.#settle(key, flight, run);

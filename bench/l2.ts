@@ -1,0 +1,52 @@
+/**
+ * `npm run bench -- l2 [--runs 3] [--ms 2000]`: L2 **hit** throughput against a real redis-server
+ * (started by the bench on a free port, stopped after): ~1 KB JSON value, L1 off, 256 requests in
+ * flight. Contenders: the raw ioredis and node-redis clients (GET + JSON.parse, pipelined),
+ * tiercache, BentoCache and cacheable over Redis. Each in its own process, interleaved, medians.
+ */
+import { parseArgs } from 'node:util';
+import { RedisServer } from '../test/helpers/redis-server.js';
+import { runWorker } from './lib/child.js';
+import { formatRate, formatRatio, median, printTable } from './lib/report.js';
+
+const CONTENDERS = ['tiercache', 'ioredis', 'node-redis', 'bentocache', 'cacheable'];
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, ms: { type: 'string', default: '2000' } },
+});
+const runs = Number(values.runs);
+const server = await RedisServer.start();
+const results = new Map<string, number[]>(CONTENDERS.map((name) => [name, []]));
+try {
+  for (let run = 0; run < runs; run++) {
+    for (let i = 0; i < CONTENDERS.length; i++) {
+      const name = CONTENDERS[(i + run) % CONTENDERS.length] as string;
+      const { opsPerSec } = await runWorker<{ opsPerSec: number }>('l2-worker.ts', [
+        name,
+        server.url,
+        values.ms as string,
+      ]);
+      results.get(name)?.push(opsPerSec);
+    }
+    process.stderr.write(`run ${run + 1}/${runs} done\n`);
+  }
+} finally {
+  await server.stop();
+}
+const ours = median(results.get('tiercache') as number[]);
+console.log(
+  `\nL2 hit (Redis ${server.port}), ~1 KB JSON, L1 off, 256 in flight, median of ${runs} runs of ${values.ms} ms\n`,
+);
+printTable([
+  ['contender', 'median ops/s', 'min', 'max', 'tiercache ÷ it'],
+  ...CONTENDERS.map((name) => {
+    const samples = results.get(name) as number[];
+    const m = median(samples);
+    return [
+      name,
+      formatRate(m),
+      formatRate(Math.min(...samples)),
+      formatRate(Math.max(...samples)),
+      formatRatio(ours / m),
+    ];
+  }),
+]);
