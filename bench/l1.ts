@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runWorker } from './lib/child.js';
-import { formatRate, formatRatio, median, printTable } from './lib/report.js';
+import { formatRatio, median, printRateTable, printTable } from './lib/report.js';
 
 const ALL_CONTENDERS = [
   'tiercache',
@@ -44,20 +44,7 @@ for (let run = 0; run < runs; run++) {
 const ours = median(results.get('tiercache') as number[]);
 const statsOff = results.get('tiercache-stats-off');
 console.log(`\nL1 hit through get-or-compute: 10,000 keys, random access, median of ${runs} runs of ${ms} ms\n`);
-printTable([
-  ['contender', 'median ops/s', 'min', 'max', 'tiercache ÷ it'],
-  ...CONTENDERS.map((name) => {
-    const samples = results.get(name) as number[];
-    const m = median(samples);
-    return [
-      name,
-      formatRate(m),
-      formatRate(Math.min(...samples)),
-      formatRate(Math.max(...samples)),
-      formatRatio(ours / m),
-    ];
-  }),
-]);
+printRateTable(results, 'tiercache');
 if (statsOff !== undefined && statsOff.length > 0) {
   console.log(`\nstats on ÷ stats off (counters only): ${formatRatio(ours / median(statsOff))} (goal ≥ 0.9×)`);
 }

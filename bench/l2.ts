@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { RedisServer } from '../test/helpers/redis-server.js';
 import { runWorker } from './lib/child.js';
-import { formatRate, formatRatio, median, printTable } from './lib/report.js';
+import { printRateTable } from './lib/report.js';
 
 const CONTENDERS = ['tiercache', 'ioredis', 'node-redis', 'bentocache', 'cacheable'];
 const { values } = parseArgs({
@@ -32,21 +32,7 @@ try {
 } finally {
   await server.stop();
 }
-const ours = median(results.get('tiercache') as number[]);
 console.log(
   `\nL2 hit (Redis ${server.port}), ~1 KB JSON, L1 off, 256 in flight, median of ${runs} runs of ${values.ms} ms\n`,
 );
-printTable([
-  ['contender', 'median ops/s', 'min', 'max', 'tiercache ÷ it'],
-  ...CONTENDERS.map((name) => {
-    const samples = results.get(name) as number[];
-    const m = median(samples);
-    return [
-      name,
-      formatRate(m),
-      formatRate(Math.min(...samples)),
-      formatRate(Math.max(...samples)),
-      formatRatio(ours / m),
-    ];
-  }),
-]);
+printRateTable(results, 'tiercache');

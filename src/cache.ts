@@ -314,6 +314,8 @@ class CacheCore {
       counters.l2Misses++;
       return MISS;
     }
+    // Every caller of the flight counts this as a hit.
+    if (flight !== undefined) flight.fromSharedTier = true;
     if (this.l1 !== undefined && flight?.superseded !== true && !this.closed) {
       const weight = this.options.weigher(envelope.value);
       if (weight <= this.options.maxEntryBytes) {
@@ -548,10 +550,7 @@ class TierCache implements Cache {
     const l2 = core.options.l2;
     if (l2 === undefined) return this.#loadAndStore(flight, physical, key, loader, settings);
     const shared = await core.readShared(this.#counters, physical, key, flight);
-    if (shared !== MISS) {
-      flight.fromSharedTier = true;
-      return shared as T;
-    }
+    if (shared !== MISS) return shared as T;
     const lock = core.options.lock;
     if (lock === false || l2.tryLock === undefined || l2.waitForFill === undefined) {
       return this.#loadAndStore(flight, physical, key, loader, settings);
@@ -590,10 +589,7 @@ class TierCache implements Cache {
           // Look once more now that the lock is ours: the previous holder may have filled the key and
           // released between our L2 miss and our lock (measured: without this, 2 loads for 4 processes).
           const shared = await core.readShared(counters, physical, key, flight);
-          if (shared !== MISS) {
-            flight.fromSharedTier = true;
-            return shared as T;
-          }
+          if (shared !== MISS) return shared as T;
           const value = await this.#loadAndStore(flight, physical, key, loader, settings);
           await l2.announceFill?.(physical);
           return value;
@@ -619,10 +615,7 @@ class TierCache implements Cache {
         await woken;
         shared = await core.readShared(counters, physical, key, flight);
       }
-      if (shared !== MISS) {
-        flight.fromSharedTier = true;
-        return shared as T;
-      }
+      if (shared !== MISS) return shared as T;
     }
     return this.#loadAndStore(flight, physical, key, loader, settings);
   }
@@ -768,7 +761,6 @@ class TierCache implements Cache {
         else {
           values.set(key, found[i]);
           counters.l2Hits++;
-          (flights.get(key) as Flight<unknown>).fromSharedTier = true;
         }
       });
     }

@@ -36,3 +36,21 @@ export function formatRate(perSecond: number): string {
 export function formatRatio(ratio: number): string {
   return `${ratio.toFixed(ratio >= 10 ? 1 : 2)}×`;
 }
+
+/** Prints a throughput table: each contender's median, min and max, and the first contender's ratio to it. */
+export function printRateTable(results: ReadonlyMap<string, readonly number[]>, reference: string): void {
+  const ours = median(results.get(reference) as number[]);
+  printTable([
+    ['contender', 'median ops/s', 'min', 'max', `${reference} ÷ it`],
+    ...[...results].map(([name, samples]) => {
+      const m = median(samples);
+      return [
+        name,
+        formatRate(m),
+        formatRate(Math.min(...samples)),
+        formatRate(Math.max(...samples)),
+        formatRatio(ours / m),
+      ];
+    }),
+  ]);
+}
