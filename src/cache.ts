@@ -2,9 +2,7 @@
  * The facade: the read path (cache-aside `getOrLoad`) and the write path, over the tiers. Nothing here
  * knows how a tier stores things; it decides what to look up, who loads, and what to store.
  */
-import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import type { Envelope } from './entry.js';
+import { CacheCore, type MissExplanation, type Written } from './core.js';
 import {
   CacheClosedError,
   ConfigError,
@@ -14,24 +12,22 @@ import {
   ValueTooLargeError,
 } from './errors.js';
 import { checkNamespaceName, isShortKey, keyError, malformedKeyError, namespacePrefix, physicalKey } from './keys.js';
-import { MemoryTier, MISS } from './memory/memory-tier.js';
+import { type MemoryTier, MISS } from './memory/memory-tier.js';
 import { getOrLoadTracing, loadTracing, setTracing, type TraceContext } from './metrics/channels.js';
-import { HealthMonitor, type HealthReport, type HealthTotals } from './metrics/health.js';
-import { HIT_SAMPLE_EVERY, LatencyRecorder } from './metrics/latency.js';
-import { type Removal, RemovalLog } from './metrics/removal-log.js';
-import { addCounters, type CacheStats, Counters, snapshot } from './metrics/stats.js';
+import type { HealthReport } from './metrics/health.js';
+import { HIT_SAMPLE_EVERY } from './metrics/latency.js';
+import { type CacheStats, type Counters, snapshot } from './metrics/stats.js';
 import {
   type CacheOptions,
   type CallOptions,
   type Duration,
   parseDuration,
-  type ResolvedOptions,
   resolveCallOptions,
   resolveOptions,
   type WriteSettings,
 } from './options.js';
-import { type Flight, SingleFlight } from './stampede/single-flight.js';
-import type { BusEvent, LockHandle, SharedTier } from './tier.js';
+import type { Flight } from './stampede/single-flight.js';
+import type { LockHandle, SharedTier } from './tier.js';
 
 /** What a loader is given. */
 export interface LoaderContext {
@@ -133,278 +129,10 @@ export interface Cache {
  */
 export const NAMESPACE_COUNTERS: unique symbol = Symbol('tiercache.namespaceCounters');
 
-/** Removals remembered per unit of L1 capacity: enough to estimate the hit rate at 4× the capacity. */
-const REMOVAL_LOG_FACTOR = 3;
-/** Removal log size for an L1 bounded only by bytes (its entry count is unknown up front). */
-const REMOVAL_LOG_DEFAULT = 30_000;
-/** The removal log never grows past this many keys (~40 MB). */
-const REMOVAL_LOG_MAX = 1_000_000;
 const HIT_SAMPLE_MASK = HIT_SAMPLE_EVERY - 1;
+
 /** A lock waiter re-reads L2 at least this often, in case a fill notification was lost. */
 const FILL_POLL_MS = 100;
-
-/** Why the L1 lacks a key: its removal, `'seen'` (by the sketch only), or `undefined` (a first read). */
-type MissExplanation = Removal | 'seen' | undefined;
-
-/** When and for how long a value was written. */
-interface Written {
-  readonly at: number;
-  readonly ttl: number;
-  readonly expiresAt: number;
-}
-
-/** The counters of one namespace path. */
-interface NamespaceCounters {
-  readonly segments: readonly string[];
-  readonly counters: Counters;
-}
-
-/** State shared by a cache and its namespace views. */
-class CacheCore {
-  readonly options: ResolvedOptions;
-  readonly l1: MemoryTier | undefined;
-  readonly flights = new SingleFlight<unknown>();
-  readonly controllers = new Set<AbortController>();
-  readonly namespaces = new Map<string, NamespaceCounters>();
-  readonly latency: LatencyRecorder | undefined;
-  readonly health: HealthMonitor | undefined;
-  readonly events = new EventEmitter();
-  /** The L1 capacity in entries, for the shadow estimates (an estimate when bounded only by bytes). */
-  readonly capacity: number;
-  /** Invalidation bus figures, when the shared tier has a bus. */
-  readonly bus: { received: number; gaps: number } | undefined;
-  readonly #unsubscribeBus: (() => void) | undefined;
-  /** This cache's origin on the bus: its own invalidations do not come back to it. */
-  readonly instanceId = randomUUID();
-  closed = false;
-
-  constructor(options: ResolvedOptions) {
-    this.options = options;
-    let removals: RemovalLog | undefined;
-    if (options.l1 !== false && options.stats) {
-      const entries = options.l1.maxEntries;
-      const size = Number.isFinite(entries) ? entries * REMOVAL_LOG_FACTOR : REMOVAL_LOG_DEFAULT;
-      removals = new RemovalLog(Math.min(REMOVAL_LOG_MAX, size));
-    }
-    this.capacity =
-      options.l1 === false
-        ? 0
-        : Number.isFinite(options.l1.maxEntries)
-          ? options.l1.maxEntries
-          : REMOVAL_LOG_DEFAULT / 3;
-    this.l1 = options.l1 === false ? undefined : new MemoryTier(options.l1, options.random, removals);
-    this.latency = options.stats ? new LatencyRecorder() : undefined;
-    this.health = options.stats
-      ? new HealthMonitor({ ...options.health, ttlMs: options.ttl }, () => this.totals(), options.clock.now())
-      : undefined;
-    const subscribe = options.l2?.onInvalidation;
-    if (subscribe !== undefined) {
-      this.bus = { received: 0, gaps: 0 };
-      this.#unsubscribeBus = subscribe.call(options.l2, (event) => this.#onBusEvent(event), this.instanceId);
-    }
-  }
-
-  /** Applies another instance's invalidation to this instance's L1 (and to loads in flight). */
-  #onBusEvent(event: BusEvent): void {
-    const bus = this.bus as { received: number; gaps: number };
-    const now = this.options.clock.now();
-    if (event === 'gap') {
-      // Invalidations may have been lost: no L1 entry can be trusted. Dropping them is the safe
-      // re-validation — the next read of each key goes to L2.
-      bus.gaps++;
-      this.flights.supersede();
-      this.l1?.clear(now);
-      return;
-    }
-    bus.received++;
-    if (event.op === 'delete') {
-      this.flights.supersedeKey(event.key);
-      this.l1?.delete(event.key, now);
-    } else if (event.key === '') {
-      this.flights.supersede();
-      this.l1?.clear(now);
-    } else {
-      const prefix = event.key;
-      const inNamespace = (physical: string) => physical.startsWith(prefix);
-      this.flights.supersede(inNamespace);
-      this.l1?.deleteWhere(inNamespace, now);
-    }
-  }
-
-  /** Tells other instances to drop their copies (no-op without a bus). */
-  publish(op: 'delete' | 'clear', key: string): void {
-    this.options.l2?.publishInvalidation?.({ op, key, origin: this.instanceId });
-  }
-
-  /** Stops listening to the bus. */
-  detach(): void {
-    this.#unsubscribeBus?.();
-  }
-
-  /** The counters of a namespace path, created on first use. */
-  countersFor(label: string, segments: readonly string[]): Counters {
-    let entry = this.namespaces.get(label);
-    if (entry === undefined) {
-      entry = { segments, counters: new Counters() };
-      this.namespaces.set(label, entry);
-    }
-    return entry.counters;
-  }
-
-  /** Counters summed over a namespace path and everything nested in it. */
-  sumUnder(segments: readonly string[]): Counters {
-    const sum = new Counters();
-    for (const entry of this.namespaces.values()) {
-      if (segments.every((segment, i) => entry.segments[i] === segment)) addCounters(sum, entry.counters);
-    }
-    return sum;
-  }
-
-  totals(): HealthTotals {
-    const l1 = this.l1?.counters;
-    return {
-      counters: this.sumUnder([]),
-      removed: l1 === undefined ? 0 : l1.evictions + l1.expirations,
-      removedUnread: l1?.removedUnread ?? 0,
-    };
-  }
-
-  /** Why the L1 does not hold a key, read before anything refills it (`undefined`: a first read). */
-  explainMiss(physical: string): MissExplanation {
-    return this.options.stats ? this.l1?.explainMiss(physical) : undefined;
-  }
-
-  /** Counts a read that no tier answered, by cause, and advances the health window. */
-  recordMiss(counters: Counters, explanation: MissExplanation, now: number): void {
-    if (explanation === undefined) {
-      counters.missCold++;
-    } else if (explanation === 'seen') {
-      // Read before, but too long ago for the removal log: evicted long since, or never admitted.
-      counters.missEvicted++;
-    } else if (explanation.cause === 'expired') {
-      counters.missExpired++;
-      counters.expiredGapMs += Math.max(0, now - explanation.at);
-    } else if (explanation.cause === 'evicted') {
-      counters.missEvicted++;
-      if (explanation.evictionsSince < this.capacity) counters.evictedWithin2x++;
-      if (explanation.evictionsSince < this.capacity * 3) counters.evictedWithin4x++;
-    } else {
-      counters.missInvalidated++;
-    }
-    const warning = this.health?.tick(now);
-    if (warning !== undefined) this.events.emit('lowHitRate', warning);
-  }
-
-  /**
-   * Looks a key up in the shared tier and, on a hit, fills the L1 for the entry's remaining TTL (an L1
-   * copy never outlives its source). Failures are counted and read as a miss.
-   */
-  async readShared(counters: Counters, physical: string, key: string, flight?: Flight<unknown>): Promise<unknown> {
-    const l2 = this.options.l2 as SharedTier;
-    let envelope: Envelope | undefined;
-    try {
-      envelope = await l2.get(physical);
-    } catch (error) {
-      if (!(error instanceof TierUnavailableError)) throw error;
-      counters.l2Errors++;
-      return MISS;
-    }
-    const now = this.options.clock.now();
-    if (envelope === undefined || envelope.expiresAt <= now) {
-      counters.l2Misses++;
-      return MISS;
-    }
-    // Every caller of the flight counts this as a hit.
-    if (flight !== undefined) flight.fromSharedTier = true;
-    if (this.l1 !== undefined && flight?.superseded !== true && !this.closed) {
-      const weight = this.options.weigher(envelope.value);
-      if (weight <= this.options.maxEntryBytes) {
-        this.l1.set(physical, this.ownCopy(key, envelope.value), weight, envelope.expiresAt, now);
-      }
-    }
-    return envelope.value;
-  }
-
-  /**
-   * Writes a value to the shared tier. Unavailability is counted and absorbed; a value the tier cannot
-   * hold is counted, and rethrown when `strict` (an explicit `set`).
-   */
-  async writeShared(
-    counters: Counters,
-    physical: string,
-    value: unknown,
-    written: Written,
-    strict: boolean,
-  ): Promise<void> {
-    const l2 = this.options.l2;
-    if (l2 === undefined) return;
-    try {
-      await l2.set(physical, { value, expiresAt: written.expiresAt, createdAt: written.at }, written.ttl);
-    } catch (error) {
-      if (error instanceof TierUnavailableError) {
-        counters.l2Errors++;
-        return;
-      }
-      if (error instanceof InvalidValueError || error instanceof ValueTooLargeError) {
-        counters.l2Refused++;
-        if (strict) throw error;
-        return;
-      }
-      throw error;
-    }
-  }
-
-  /** Runs a shared-tier removal, counting and absorbing unavailability. */
-  async removeShared(counters: Counters, remove: (l2: SharedTier) => Promise<void>): Promise<void> {
-    const l2 = this.options.l2;
-    if (l2 === undefined) return;
-    try {
-      await remove(l2);
-    } catch (error) {
-      if (!(error instanceof TierUnavailableError)) throw error;
-      counters.l2Errors++;
-    }
-  }
-
-  /** Returns the value the cache keeps for one written by a caller: itself, or a private clone. */
-  ownCopy(key: string, value: unknown): unknown {
-    if (!this.options.copyOnRead) return value;
-    try {
-      return structuredClone(value);
-    } catch (cause) {
-      throw new InvalidValueError(key, 'copyOnRead is on and the value cannot be structured-cloned.', cause);
-    }
-  }
-
-  /**
-   * Stores a value in the tiers with the TTL the settings give it.
-   * @throws ValueTooLargeError over `maxEntryBytes` (counted; any older value dropped).
-   */
-  store(
-    counters: Counters,
-    physical: string,
-    key: string,
-    value: unknown,
-    settings: WriteSettings,
-    ttlOverride?: number,
-  ): Written {
-    const { options, l1 } = this;
-    const weight = options.weigher(value);
-    if (typeof weight !== 'number' || !(weight >= 0)) {
-      throw new InvalidValueError(key, `the weigher returned ${String(weight)}; it must return a number ≥ 0.`);
-    }
-    const now = options.clock.now();
-    if (weight > options.maxEntryBytes) {
-      counters.refusedTooLarge++;
-      l1?.delete(physical, now);
-      throw new ValueTooLargeError(key, weight, options.maxEntryBytes);
-    }
-    let ttl = ttlOverride ?? (value === null ? settings.nullTtl : settings.ttl);
-    if (settings.ttlJitter > 0) ttl *= 1 + settings.ttlJitter * (2 * options.random() - 1);
-    l1?.set(physical, this.ownCopy(key, value), weight, now + ttl, now);
-    return { at: now, ttl, expiresAt: now + ttl };
-  }
-}
 
 class TierCache implements Cache {
   readonly #core: CacheCore;
