@@ -59,6 +59,19 @@ async function contender(): Promise<{ get: Get; close: () => Promise<void> }> {
         },
       };
     }
+    case 'tiercache-stats-off': {
+      const client = new Redis(url, { enableAutoPipelining: true });
+      const l2 = createRedisTier({ client });
+      const cache = createCache({ ttl: TTL_MS, l1: false, l2, stats: false });
+      for (const key of keys) await cache.set(key, value);
+      return {
+        get: (key) => cache.getOrLoad(key, compute),
+        close: async () => {
+          await l2.close();
+          client.disconnect();
+        },
+      };
+    }
     case 'bentocache': {
       const bento = new BentoCache({
         default: 'redis',

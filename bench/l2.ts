@@ -9,11 +9,16 @@ import { RedisServer } from '../test/helpers/redis-server.js';
 import { runWorker } from './lib/child.js';
 import { printRateTable } from './lib/report.js';
 
-const CONTENDERS = ['tiercache', 'ioredis', 'node-redis', 'bentocache', 'cacheable'];
+const ALL = ['tiercache', 'ioredis', 'node-redis', 'bentocache', 'cacheable'];
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, ms: { type: 'string', default: '2000' } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    ms: { type: 'string', default: '2000' },
+    only: { type: 'string' },
+  },
 });
 const runs = Number(values.runs);
+const CONTENDERS = values.only === undefined ? ALL : ['tiercache', ...values.only.split(',')];
 const server = await RedisServer.start();
 const results = new Map<string, number[]>(CONTENDERS.map((name) => [name, []]));
 try {

@@ -55,6 +55,19 @@ export interface RedisTierCounters {
 }
 
 const SCAN_COUNT = 1000;
+/** Deadlines are checked this many times per timeout: a call fails within 1¼ × its timeout. */
+const SWEEPS_PER_TIMEOUT = 4;
+/** Never check more often than this. */
+const MIN_SWEEP_MS = 5;
+
+/** A command in flight, with the deadline by which it must answer. */
+interface PendingCall {
+  readonly deadline: number;
+  readonly command: string;
+  readonly key: string;
+  readonly reject: (error: unknown) => void;
+  settled: boolean;
+}
 /** Deletes the lock only if it still holds this holder's token. */
 const RELEASE_SCRIPT =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
@@ -77,6 +90,9 @@ export class RedisTier implements SharedTier {
   readonly #maxBytes: number;
   readonly #breaker: CircuitBreaker;
   readonly #bus: RedisBus;
+  readonly #pending = new Set<PendingCall>();
+  readonly #sweepMs: number;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: RedisTierOptions) {
     const owned = typeof options.client === 'string';
@@ -89,6 +105,7 @@ export class RedisTier implements SharedTier {
     if (owned) this.#client.on('error', () => {});
     this.#prefix = checkPrefix(options.prefix ?? DEFAULTS.prefix, 'prefix');
     this.#timeoutMs = parseDuration(options.timeout ?? DEFAULTS.timeout, 'timeout');
+    this.#sweepMs = Math.max(MIN_SWEEP_MS, Math.floor(this.#timeoutMs / SWEEPS_PER_TIMEOUT));
     this.#maxBytes = options.maxEntryBytes ?? DEFAULTS.maxEntryBytes;
     this.#breaker = new CircuitBreaker(
       {
@@ -116,7 +133,7 @@ export class RedisTier implements SharedTier {
   }
 
   async get(key: string): Promise<Envelope | undefined> {
-    const raw = await this.#call('GET', key, () => this.#client.getBuffer(redisKey(this.#prefix, key)));
+    const raw = await this.#call('GET', key, () => this.#client.get(redisKey(this.#prefix, key)));
     if (raw === null) {
       this.counters.misses++;
       return undefined;
@@ -181,36 +198,66 @@ export class RedisTier implements SharedTier {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     await this.#bus.close();
     if (this.#owned) await this.#client.quit().catch(() => this.#client.disconnect());
   }
 
   /** Runs one command under the breaker and the timeout; any failure becomes a TierUnavailableError. */
-  async #call<T>(command: string, key: string, run: () => Promise<T>): Promise<T> {
+  #call<T>(command: string, key: string, run: () => Promise<T>): Promise<T> {
     if (!this.#breaker.allow()) {
       this.counters.errors++;
-      throw new TierUnavailableError(this.name, 'the circuit breaker is open after repeated failures.', { key });
+      return Promise.reject(
+        new TierUnavailableError(this.name, 'the circuit breaker is open after repeated failures.', { key }),
+      );
     }
-    let timer: NodeJS.Timeout | undefined;
-    const attempt = run();
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.counters.timeouts++;
-        reject(new TierUnavailableError(this.name, `${command} took longer than ${this.#timeoutMs} ms.`, { key }));
-      }, this.#timeoutMs);
+    return new Promise<T>((resolve, reject) => {
+      const call: PendingCall = { deadline: performance.now() + this.#timeoutMs, command, key, reject, settled: false };
+      this.#pending.add(call);
+      this.#sweeper ??= setInterval(() => this.#expireCalls(), this.#sweepMs).unref();
+      run().then(
+        (result) => {
+          if (call.settled) return; // already timed out
+          call.settled = true;
+          this.#pending.delete(call);
+          this.#breaker.success();
+          resolve(result);
+        },
+        (cause: unknown) => {
+          if (call.settled) return;
+          call.settled = true;
+          this.#pending.delete(call);
+          this.#breaker.failure();
+          this.counters.errors++;
+          reject(new TierUnavailableError(this.name, `${command} failed: ${(cause as Error).message}`, { key, cause }));
+        },
+      );
     });
-    attempt.catch(() => {}); // a late failure after the timeout must not become an unhandled rejection
-    try {
-      const result = await Promise.race([attempt, timeout]);
-      this.#breaker.success();
-      return result;
-    } catch (cause) {
+  }
+
+  /**
+   * Fails the calls past their deadline. One interval timer for all calls in flight, instead of a timer
+   * and a `Promise.race` per call (measured: that pair was a visible share of an L2 hit's cost).
+   */
+  #expireCalls(): void {
+    const now = performance.now();
+    for (const call of this.#pending) {
+      if (call.deadline > now) continue;
+      call.settled = true;
+      this.#pending.delete(call);
       this.#breaker.failure();
       this.counters.errors++;
-      if (cause instanceof TierUnavailableError) throw cause;
-      throw new TierUnavailableError(this.name, `${command} failed: ${(cause as Error).message}`, { key, cause });
-    } finally {
-      clearTimeout(timer);
+      this.counters.timeouts++;
+      call.reject(
+        new TierUnavailableError(this.name, `${call.command} took longer than ${this.#timeoutMs} ms.`, {
+          key: call.key,
+        }),
+      );
+    }
+    if (this.#pending.size === 0 && this.#sweeper !== undefined) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
     }
   }
 }
