@@ -70,9 +70,11 @@ await new Promise<void>((resolve) => {
   process.send?.({ ready: true });
 });
 const started = performance.now();
-const latencies = await Promise.all(
-  Array.from({ length: callers }, () => get().then(() => performance.now() - started)),
-);
+const pending = Array.from({ length: callers }, () => get().then(() => performance.now() - started));
+const issuedMs = performance.now() - started;
+const latencies = await Promise.all(pending);
+if (process.env.STAMPEDE_DEBUG)
+  process.stderr.write(`${name}: issued ${callers} calls in ${issuedMs.toFixed(1)} ms, ${loads} load(s)\n`);
 latencies.sort((a, b) => a - b);
 const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] as number;
 await close();

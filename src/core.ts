@@ -155,22 +155,22 @@ export class CacheCore {
     return this.options.stats ? this.l1?.explainMiss(physical) : undefined;
   }
 
-  /** Counts a read that no tier answered, by cause, and advances the health window. */
-  recordMiss(counters: Counters, explanation: MissExplanation, now: number): void {
+  /** Counts `reads` reads that no tier answered, by cause, and advances the health window. */
+  recordMiss(counters: Counters, explanation: MissExplanation, now: number, reads = 1): void {
     if (explanation === undefined) {
-      counters.missCold++;
+      counters.missCold += reads;
     } else if (explanation === 'seen') {
       // Read before, but too long ago for the removal log: evicted long since, or never admitted.
-      counters.missEvicted++;
+      counters.missEvicted += reads;
     } else if (explanation.cause === 'expired') {
-      counters.missExpired++;
-      counters.expiredGapMs += Math.max(0, now - explanation.at);
+      counters.missExpired += reads;
+      counters.expiredGapMs += reads * Math.max(0, now - explanation.at);
     } else if (explanation.cause === 'evicted') {
-      counters.missEvicted++;
-      if (explanation.evictionsSince < this.capacity) counters.evictedWithin2x++;
-      if (explanation.evictionsSince < this.capacity * 3) counters.evictedWithin4x++;
+      counters.missEvicted += reads;
+      if (explanation.evictionsSince < this.capacity) counters.evictedWithin2x += reads;
+      if (explanation.evictionsSince < this.capacity * 3) counters.evictedWithin4x += reads;
     } else {
-      counters.missInvalidated++;
+      counters.missInvalidated += reads;
     }
     const warning = this.health?.tick(now);
     if (warning !== undefined) this.events.emit('lowHitRate', warning);

@@ -57,6 +57,19 @@ describe('cache over a shared Redis tier (standalone)', () => {
     assert.equal(await b.getOrLoad('menu:1', menu.loader).then(() => b.stats().l1?.hits), 1, 'now from its L1');
   });
 
+  it('counts every caller of a flight: joiners of an L2 hit are hits, joiners of a load are misses', async () => {
+    const { a, b } = instances(l2);
+    const menu = counting('v');
+    await a.getOrLoad('in-l2', menu.loader);
+    await Promise.all(Array.from({ length: 10 }, () => b.getOrLoad('in-l2', menu.loader)));
+    await Promise.all(Array.from({ length: 5 }, () => b.getOrLoad('cold', menu.loader)));
+    const stats = b.stats();
+    assert.deepEqual(
+      [stats.l2?.hits, stats.misses, stats.missCauses.cold, stats.collapsed, stats.loads],
+      [10, 5, 5, 13, 1],
+    );
+  });
+
   it('fills L1 from L2 for the remaining TTL only: an L1 copy never outlives its source', async () => {
     const { a, b, clockB } = instances(l2);
     const menu = counting('v');
