@@ -131,6 +131,15 @@ export const NAMESPACE_COUNTERS: unique symbol = Symbol('tiercache.namespaceCoun
 
 const HIT_SAMPLE_MASK = HIT_SAMPLE_EVERY - 1;
 
+/** One load to run: the flight it serves, the key (physical and as the caller gave it), how, and the TTLs. */
+interface LoadJob<T> {
+  readonly flight: Flight<unknown>;
+  readonly physical: string;
+  readonly key: string;
+  readonly loader: Loader<T>;
+  readonly settings: WriteSettings;
+}
+
 /** What a flight's joiners share: the owner's miss explanation, and how many callers wait on it. */
 interface FlightNote {
   readonly explanation: MissExplanation;
@@ -241,7 +250,9 @@ class TierCache implements Cache {
       } catch (error) {
         return Promise.reject(error);
       }
-      flight = core.flights.start(physical, (own) => this.#load(own, physical, key, loader, settings)) as Flight<T>;
+      flight = core.flights.start(physical, (own) =>
+        this.#load({ flight: own, physical, key, loader, settings }),
+      ) as Flight<T>;
       flight.note = note;
       outcome = 'miss';
       this.#countWhenSettled(flight, note, now);
@@ -277,27 +288,22 @@ class TierCache implements Cache {
   }
 
   /** The flight's work: look again, then (under the distributed lock when there is one) load and store. */
-  async #load<T>(
-    flight: Flight<unknown>,
-    physical: string,
-    key: string,
-    loader: Loader<T>,
-    settings: WriteSettings,
-  ): Promise<T> {
+  async #load<T>(job: LoadJob<T>): Promise<T> {
+    const { flight, physical, key } = job;
     const core = this.#core;
     // Look again now that this call owns the flight: with a remote tier between the miss and here,
     // another flight may have filled the key meanwhile (groupcache's load() does the same).
     const filled = this.#l1 === undefined ? MISS : this.#l1.peek(physical, this.#clock.now());
     if (filled !== MISS) return filled as T;
     const l2 = core.options.l2;
-    if (l2 === undefined) return this.#loadAndStore(flight, physical, key, loader, settings);
+    if (l2 === undefined) return this.#loadAndStore(job);
     const shared = await core.readShared(this.#counters, physical, key, flight);
     if (shared !== MISS) return shared as T;
     const lock = core.options.lock;
     if (lock === false || l2.tryLock === undefined || l2.waitForFill === undefined) {
-      return this.#loadAndStore(flight, physical, key, loader, settings);
+      return this.#loadAndStore(job);
     }
-    return this.#loadUnderLock(l2, lock, flight, physical, key, loader, settings);
+    return this.#loadUnderLock(l2, lock, job);
   }
 
   /**
@@ -307,12 +313,9 @@ class TierCache implements Cache {
   async #loadUnderLock<T>(
     l2: SharedTier,
     lock: { readonly ttlMs: number; readonly waitMs: number },
-    flight: Flight<unknown>,
-    physical: string,
-    key: string,
-    loader: Loader<T>,
-    settings: WriteSettings,
+    job: LoadJob<T>,
   ): Promise<T> {
+    const { flight, physical, key } = job;
     const core = this.#core;
     const counters = this.#counters;
     const deadline = performance.now() + lock.waitMs;
@@ -333,7 +336,7 @@ class TierCache implements Cache {
           // released between our L2 miss and our lock (measured: without this, 2 loads for 4 processes).
           const shared = await core.readShared(counters, physical, key, flight);
           if (shared !== MISS) return shared as T;
-          const value = await this.#loadAndStore(flight, physical, key, loader, settings);
+          const value = await this.#loadAndStore(job);
           // The value is in L2: wake the waiters and free the lock in one pipelined round trip. Both are
           // awaited: fire-and-forget measured 140 ms waits in the stampede bench, because a process that
           // exits right after lost the notification and its waiters fell back to polling.
@@ -364,17 +367,12 @@ class TierCache implements Cache {
       }
       if (shared !== MISS) return shared as T;
     }
-    return this.#loadAndStore(flight, physical, key, loader, settings);
+    return this.#loadAndStore(job);
   }
 
   /** Runs the loader, then stores its value in L1 and L2 (unless a write superseded the load). */
-  async #loadAndStore<T>(
-    flight: Flight<unknown>,
-    physical: string,
-    key: string,
-    loader: Loader<T>,
-    settings: WriteSettings,
-  ): Promise<T> {
+  async #loadAndStore<T>(job: LoadJob<T>): Promise<T> {
+    const { flight, physical, key, loader, settings } = job;
     const core = this.#core;
     const controller = new AbortController();
     core.controllers.add(controller);
