@@ -255,12 +255,13 @@ class TierCache implements Cache {
       ) as Flight<T>;
       flight.note = note;
       outcome = 'miss';
-      this.#countWhenSettled(flight, note, now);
+      this.#countWhenSettled(flight, note, now, started);
     }
     if (trace !== undefined) trace.outcome = outcome;
     if (core.options.l2 === undefined) core.recordMiss(this.#counters, note.explanation, now);
     const latency = core.latency;
-    if (timed && latency !== undefined) {
+    // The owner is timed by #countWhenSettled; a sampled joiner here.
+    if (timed && latency !== undefined && outcome === 'collapsed') {
       const label = this.#label;
       flight.promise.then(
         () => latency.getOrLoad(outcome, started, label),
@@ -275,16 +276,25 @@ class TierCache implements Cache {
    * With a shared tier, a read is a miss only if L2 misses too: once the flight settles, count its
    * callers (owner and joiners) in one go, rather than one callback per caller.
    */
-  #countWhenSettled(flight: Flight<unknown>, note: FlightNote, now: number): void {
+  #countWhenSettled(flight: Flight<unknown>, note: FlightNote, now: number, started?: number): void {
     const core = this.#core;
-    if (core.options.l2 === undefined) return;
+    const latency = started === undefined ? undefined : core.latency;
+    const shared = core.options.l2 !== undefined;
+    if (!shared && latency === undefined) return;
     const counters = this.#counters;
-    const count = () => {
-      if (note.callers === 0) return;
-      if (flight.fromSharedTier) counters.l2Hits += note.callers;
-      else core.recordMiss(counters, note.explanation, now, note.callers);
+    const label = this.#label;
+    // One callback per flight does both jobs: counting its callers and timing its owner.
+    const settled = (ok: boolean) => {
+      if (shared && note.callers > 0) {
+        if (flight.fromSharedTier) counters.l2Hits += note.callers;
+        else core.recordMiss(counters, note.explanation, now, note.callers);
+      }
+      latency?.getOrLoad(ok ? 'miss' : 'error', started as number, label);
     };
-    flight.promise.then(count, count);
+    flight.promise.then(
+      () => settled(true),
+      () => settled(false),
+    );
   }
 
   /** The flight's work: look again, then (under the distributed lock when there is one) load and store. */
