@@ -9,7 +9,7 @@ import { createCache as createCacheManager } from 'cache-manager';
 import { Cacheable } from 'cacheable';
 import Keyv from 'keyv';
 import { LRUCache } from 'lru-cache';
-import { createCache } from '../src/index.js';
+import { createCache } from '../dist/index.js';
 
 const KEYS = 10_000;
 const CAPACITY = 20_000;

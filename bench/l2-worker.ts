@@ -9,7 +9,7 @@ import { BentoCache, bentostore } from 'bentocache';
 import { redisDriver } from 'bentocache/drivers/redis';
 import { Cacheable } from 'cacheable';
 import { Redis } from 'ioredis';
-import { createCache, createRedisTier } from '../src/index.js';
+import { createCache, createRedisTier } from '../dist/index.js';
 
 const KEYS = 1000;
 const IN_FLIGHT = 256;

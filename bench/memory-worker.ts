@@ -4,7 +4,7 @@
  * Key strings are allocated before the first reading, so they count for no contender.
  */
 import { LRUCache } from 'lru-cache';
-import { createCache } from '../src/index.js';
+import { createCache } from '../dist/index.js';
 
 const ENTRIES = 1_000_000;
 const gc = (globalThis as { gc?: () => void }).gc;

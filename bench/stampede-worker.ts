@@ -10,7 +10,7 @@ import { redisDriver } from 'bentocache/drivers/redis';
 import { createCache as createCacheManager } from 'cache-manager';
 import { Cacheable } from 'cacheable';
 import { Redis } from 'ioredis';
-import { createCache, createRedisTier } from '../src/index.js';
+import { createCache, createRedisTier } from '../dist/index.js';
 
 const [name = 'tiercache', url = '', key = 'cold', callersArg = '10000', loaderMsArg = '20'] = process.argv.slice(2);
 const callers = Number(callersArg);
