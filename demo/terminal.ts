@@ -5,7 +5,7 @@
  */
 import { createHistogram } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createCache, parseDuration } from '../src/index.js';
+import { createCache, createRedisTier, parseDuration } from '../src/index.js';
 import { seededRandom } from '../workload/random.js';
 import { Zipf } from '../workload/zipf.js';
 import { MenuDb } from './menu-db.js';
@@ -23,6 +23,8 @@ usage: npm start -- [options]
   --l1-entries <n>    memory tier capacity, in menus                (default 30000)
   --db <path>         SQLite file (created and seeded if needed)    (default .data/menus.db)
   --seed <n>          random seed of the workload                   (default 7)
+  --redis <url>       add a shared Redis tier (L2), e.g. redis://127.0.0.1:6379
+                      (default: $REDIS_URL if set, else none)
   --help              this text
 `;
 
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     'l1-entries': { type: 'string', default: '30000' },
     db: { type: 'string', default: '.data/menus.db' },
     seed: { type: 'string', default: '7' },
+    redis: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -77,7 +80,10 @@ const db = MenuDb.open(values.db as string, restaurants, (done, total) =>
 );
 seeding.done();
 
-const cache = createCache({ ttl: values.ttl as string, l1: { maxEntries: l1Entries } });
+const redisUrl = values.redis ?? process.env.REDIS_URL;
+// A tier created from a URL owns its client; a distinct prefix keeps the demo's keys apart.
+const l2 = redisUrl === undefined ? undefined : createRedisTier({ client: redisUrl, prefix: 'tiercache-demo:' });
+const cache = createCache({ ttl: values.ttl as string, l1: { maxEntries: l1Entries }, ...(l2 ? { l2 } : {}) });
 const zipf = new Zipf(restaurants, skew, seededRandom(seed));
 const latency = createHistogram();
 const window = createHistogram();
@@ -155,6 +161,13 @@ const rows: [string, string, string][] = [
     `p99 ${duration(latency.percentile(99))}, max ${duration(latency.max)}`,
   ],
 ];
+if (stats.l2 !== undefined) {
+  rows.splice(3, 0, [
+    'shared tier (L2)',
+    `${count(stats.l2.hits)} hits`,
+    `${count(stats.l2.misses)} misses, ${count(stats.l2.errors)} errors absorbed (${redisUrl})`,
+  ]);
+}
 out.write(`\nSummary after ${elapsed.toFixed(1)} s\n`);
 for (const [label, value, note] of rows) out.write(`  ${label.padEnd(16)} ${value.padStart(12)}   ${note}\n`);
 const health = stats.health;
@@ -165,4 +178,5 @@ if (health?.diagnosis !== undefined) {
 }
 
 await cache.close();
+await l2?.close();
 db.close();

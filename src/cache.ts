@@ -344,7 +344,7 @@ class TierCache implements Cache {
         try {
           // Look once more now that the lock is ours: the previous holder may have filled the key and
           // released between our L2 miss and our lock (measured: without this, 2 loads for 4 processes).
-          const shared = await core.readShared(counters, physical, key, flight);
+          const shared = await core.readShared(counters, physical, key, flight, true);
           if (shared !== MISS) return shared as T;
           const value = await this.#loadAndStore(job);
           // The value is in L2: wake the waiters and free the lock in one pipelined round trip. Both are
@@ -370,10 +370,10 @@ class TierCache implements Cache {
         physical,
         Math.min(remaining, FILL_POLL_MS),
       );
-      let shared = await core.readShared(counters, physical, key, flight);
+      let shared = await core.readShared(counters, physical, key, flight, true);
       if (shared === MISS) {
         await woken;
-        shared = await core.readShared(counters, physical, key, flight);
+        shared = await core.readShared(counters, physical, key, flight, true);
       }
       if (shared !== MISS) return shared as T;
     }

@@ -178,9 +178,16 @@ export class CacheCore {
 
   /**
    * Looks a key up in the shared tier and, on a hit, fills the L1 for the entry's remaining TTL (an L1
-   * copy never outlives its source). Failures are counted and read as a miss.
+   * copy never outlives its source). Failures are counted and read as a miss; a `recheck` miss is not
+   * counted again.
    */
-  async readShared(counters: Counters, physical: string, key: string, flight?: Flight<unknown>): Promise<unknown> {
+  async readShared(
+    counters: Counters,
+    physical: string,
+    key: string,
+    flight?: Flight<unknown>,
+    recheck = false,
+  ): Promise<unknown> {
     const l2 = this.options.l2 as SharedTier;
     let envelope: Envelope | undefined;
     try {
@@ -192,7 +199,8 @@ export class CacheCore {
     }
     const now = this.options.clock.now();
     if (envelope === undefined || envelope.expiresAt <= now) {
-      counters.l2Misses++;
+      // A flight's first lookup counts; its re-checks (after the lock, after a wake-up) do not.
+      if (!recheck) counters.l2Misses++;
       return MISS;
     }
     // Every caller of the flight counts this as a hit.

@@ -9,6 +9,8 @@
  *   estimate gives the hit rate at 2× and 4× the capacity.
  * - **Caching the wrong data**: most misses are *cold* (first reads) and most entries leave the cache
  *   without a second read: the keys are read once, and no TTL or capacity fixes that.
+ * - **Warming up**: most misses are cold but entries are not leaving unread — the cache is still
+ *   filling (a cold start), which no setting needs to fix.
  * - **Invalidation churn**: most misses follow a delete or clear of the key.
  *
  * The window is `BUCKETS` buckets; at each bucket boundary the cumulative counters are snapshotted,
@@ -46,7 +48,13 @@ export interface HealthSettings {
 }
 
 /** The likely reason for a low hit rate. */
-export type DiagnosisCause = 'ttl-too-short' | 'capacity-too-small' | 'wrong-data' | 'invalidation' | 'unclear';
+export type DiagnosisCause =
+  | 'ttl-too-short'
+  | 'capacity-too-small'
+  | 'wrong-data'
+  | 'warming-up'
+  | 'invalidation'
+  | 'unclear';
 
 /** Why the hit rate is low, and what to change. */
 export interface Diagnosis {
@@ -160,6 +168,8 @@ export function diagnose(window: Counters, removed: number, removedUnread: numbe
     ['ttl-too-short', share(window.missExpired)],
     ['capacity-too-small', share(window.missEvicted)],
     ['wrong-data', unreadShare >= UNREAD_SHARE ? share(window.missCold) : 0],
+    // First reads while little leaves the cache unread: it is still filling, not misconfigured.
+    ['warming-up', unreadShare < UNREAD_SHARE ? share(window.missCold) : 0],
     ['invalidation', share(window.missInvalidated)],
   ];
   candidates.sort((a, b) => b[1] - a[1]);
@@ -208,6 +218,15 @@ export function diagnose(window: Counters, removed: number, removedUnread: numbe
           `${pct(dominance)} of misses are first reads, and ${pct(unreadShare)} of entries left the cache without ` +
           'being read again: these keys are read once, so neither a longer TTL nor more memory helps them. Cache ' +
           `data that is read repeatedly, and read one-off data straight from the database. ${memoryNote}`,
+      };
+    case 'warming-up':
+      return {
+        cause,
+        estimatedHitRate,
+        message:
+          `${pct(dominance)} of misses are first reads, and few entries leave the cache unread: it is still filling ` +
+          '(a cold start, or a new working set). The hit rate should rise as repeat reads arrive; if it stays low ' +
+          'once entries start to leave unread, these keys are read once.',
       };
     default:
       return {

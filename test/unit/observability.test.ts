@@ -266,3 +266,14 @@ describe('Prometheus export', () => {
     assert.equal((await registry.metrics()).trim(), '');
   });
 });
+
+describe('warming up', () => {
+  it('calls a cold start a cold start, not a misconfiguration', async () => {
+    const { cache } = newCache({ ttl: '1h', l1: { maxEntries: 10_000 }, health: { minRequests: 100 } });
+    for (let i = 0; i < 500; i++) await cache.getOrLoad(`k${i}`, one);
+    const health = cache.stats().health as HealthReport;
+    assert.equal(health.healthy, false);
+    assert.equal(health.diagnosis?.cause, 'warming-up');
+    assert.match(health.diagnosis?.message ?? '', /still filling/);
+  });
+});
