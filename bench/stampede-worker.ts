@@ -73,6 +73,7 @@ const started = performance.now();
 const pending = Array.from({ length: callers }, () => get().then(() => performance.now() - started));
 const issuedMs = performance.now() - started;
 const latencies = await Promise.all(pending);
+// STAMPEDE_DEBUG=1 shows how long issuing the calls took: in a cold process it is most of the latency.
 if (process.env.STAMPEDE_DEBUG)
   process.stderr.write(`${name}: issued ${callers} calls in ${issuedMs.toFixed(1)} ms, ${loads} load(s)\n`);
 latencies.sort((a, b) => a - b);
