@@ -366,10 +366,11 @@ class TierCache implements Cache {
       }
       // Listen first, then look: a value that landed before we listened is seen by the read, one that
       // lands after wakes us. The poll interval only matters if a notification is lost.
+      // A third-party tier might reject: a wait that failed is a wait that ended.
       const woken = (l2.waitForFill as NonNullable<SharedTier['waitForFill']>)(
         physical,
         Math.min(remaining, FILL_POLL_MS),
-      );
+      ).catch(() => undefined);
       let shared = await core.readShared(counters, physical, key, flight, true);
       if (shared === MISS) {
         await woken;

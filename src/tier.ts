@@ -47,7 +47,7 @@ export interface SharedTier {
   close(): Promise<void>;
   /** Tries to take the load lock of a key for `ttlMs`; `undefined` when another holder has it. */
   tryLock?(key: string, ttlMs: number): Promise<LockHandle | undefined>;
-  /** Resolves when any instance announces that the key's value landed, or after `timeoutMs`. */
+  /** Resolves (never rejects) when any instance announces that the key's value landed, or after `timeoutMs`. */
   waitForFill?(key: string, timeoutMs: number): Promise<void>;
   /** Announces that the key's value landed. Never throws. */
   announceFill?(key: string): Promise<void>;

@@ -92,8 +92,12 @@ export class RedisBus {
         this.#reportGap();
       }
     });
-    this.#subscribed = subscriber.subscribe(this.#fillChannel, this.#busChannel).then(() => undefined);
-    return this.#subscribed;
+    const subscribed = subscriber.subscribe(this.#fillChannel, this.#busChannel).then(() => undefined);
+    // A failed SUBSCRIBE (Redis down at start) must not surface as an unhandled rejection; ioredis
+    // resubscribes when it reconnects, and fill waits fall back to their timeout meanwhile.
+    subscribed.catch(() => undefined);
+    this.#subscribed = subscribed;
+    return subscribed;
   }
 
   /**
@@ -101,7 +105,8 @@ export class RedisBus {
    * registered within a microtask once subscribed, before any command the caller sends next.
    */
   async waitForFill(key: string, timeoutMs: number): Promise<void> {
-    await this.start();
+    // Never rejects: without a subscription the wait simply lasts its timeout (the poll fallback).
+    await this.start().catch(() => undefined);
     await new Promise<void>((resolve) => {
       let waiters = this.#fillWaiters.get(key);
       if (waiters === undefined) {
