@@ -197,8 +197,8 @@ class TierCache implements Cache {
     const now = this.#clock.now();
     const l1 = this.#l1;
     if (l1 !== undefined) {
-      // One hit in HIT_SAMPLE_EVERY is timed (misses always are): the hit counter, about to be bumped
-      // anyway, picks which — so the sample costs no state of its own.
+      // One hit in HIT_SAMPLE_EVERY is timed (every flight owner is): the hit counter, about to be
+      // bumped anyway, picks which — so the sample costs no state of its own.
       const latency = core.latency;
       const sampled = latency !== undefined && (this.#counters.l1Hits & HIT_SAMPLE_MASK) === HIT_SAMPLE_MASK;
       const started = sampled ? performance.now() : 0;

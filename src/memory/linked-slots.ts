@@ -6,6 +6,8 @@
  * heap or touching a separate array per field.
  */
 
+import { extended } from '../typed-arrays.js';
+
 /** "No slot": the end of a list. */
 export const NIL = -1;
 /** Integers per slot record. */
@@ -40,9 +42,7 @@ export class LinkedSlots {
 
   /** Makes room for slots up to `capacity - 1`, keeping every record. */
   grow(capacity: number): void {
-    const records = new Int32Array(capacity * RECORD);
-    records.set(this.records);
-    this.records = records;
+    this.records = extended(this.records, capacity * RECORD);
   }
 
   /** The slot after this one in its list (towards the most recent), or NIL. */

@@ -47,6 +47,7 @@
  */
 
 import type { Removal, RemovalCause, RemovalLog } from '../metrics/removal-log.js';
+import { extended } from '../typed-arrays.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { hashString } from './hash.js';
 import { FIELD_A, FIELD_B, LinkedSlots, NIL, RECORD } from './linked-slots.js';
@@ -541,9 +542,7 @@ export class MemoryTier {
   }
 
   #grow(allocated: number): void {
-    const numbers = new Float64Array(allocated * 2);
-    numbers.set(this.#numbers);
-    this.#numbers = numbers;
+    this.#numbers = extended(this.#numbers, allocated * 2);
     this.#links.grow(allocated);
     this.#allocated = allocated;
   }

@@ -32,7 +32,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { Counter, register as defaultRegistry, Gauge, Histogram, type Registry } from 'prom-client';
 import { type Cache, NAMESPACE_COUNTERS } from '../cache.js';
 import { CHANNELS, type LatencyMessage } from './channels.js';
-import type { Counters } from './stats.js';
+import type { CacheStats, Counters, MemoryTierStats } from './stats.js';
 
 /** Options of {@link registerPrometheus}. */
 export interface PrometheusOptions {
@@ -54,6 +54,8 @@ const DEFAULT_BUCKETS = [
 ];
 
 type CounterName = keyof Counters;
+/** One series of a scraped metric: its labels and its value. */
+type Sample = readonly [labels: Record<string, string>, value: number];
 
 /**
  * Registers a cache's metrics with a prom-client registry.
@@ -74,112 +76,130 @@ export function registerPrometheus(cache: Cache, options: PrometheusOptions = {}
     return list === undefined ? new Map() : list.call(cache);
   };
 
-  const namespaceCounter = (name: string, help: string, field: CounterName) =>
-    new Counter({
-      name: prefix + name,
-      help,
-      labelNames: ['namespace'],
-      registers: [registry],
+  // Every counter and gauge is read from the cache at scrape time: `samples` lists its series.
+  const scraped = <M extends 'counter' | 'gauge'>(
+    type: M,
+    name: string,
+    help: string,
+    labelNames: string[],
+    samples: () => Iterable<Sample>,
+  ) => {
+    const config = { name: prefix + name, help, labelNames, registers: [registry] };
+    if (type === 'gauge') {
+      return new Gauge({
+        ...config,
+        collect() {
+          this.reset();
+          for (const [labels, value] of samples()) this.set(labels, value);
+        },
+      });
+    }
+    return new Counter({
+      ...config,
       collect() {
         this.reset();
-        for (const [namespace, counters] of perNamespace()) this.inc({ namespace }, counters[field]);
+        for (const [labels, value] of samples()) this.inc(labels, value);
       },
     });
+  };
+  function* byNamespace(read: (counters: Readonly<Counters>) => [Record<string, string>, number][]): Iterable<Sample> {
+    for (const [namespace, counters] of perNamespace()) {
+      for (const [labels, value] of read(counters)) yield [{ namespace, ...labels }, value];
+    }
+  }
+  const namespaceCounter = (name: string, help: string, field: CounterName) =>
+    scraped('counter', name, help, ['namespace'], () => byNamespace((c) => [[{}, c[field]]]));
+  const l1Figure = (read: (l1: MemoryTierStats) => number) => (): Iterable<Sample> => {
+    const l1 = cache.stats().l1;
+    return l1 === undefined ? [] : [[{ tier: 'l1' }, read(l1)]];
+  };
+  const cacheWide = (read: (stats: CacheStats) => number) => (): Iterable<Sample> => [[{}, read(cache.stats())]];
 
   const metrics = [
-    new Counter({
-      name: `${prefix}hits_total`,
-      help: 'Reads answered by a cache tier.',
-      labelNames: ['namespace', 'tier'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [namespace, counters] of perNamespace()) {
-          this.inc({ namespace, tier: 'l1' }, counters.l1Hits);
-          this.inc({ namespace, tier: 'l2' }, counters.l2Hits);
-        }
-      },
-    }),
-    new Counter({
-      name: `${prefix}misses_total`,
-      help: 'Reads no tier answered, by cause.',
-      labelNames: ['namespace', 'tier', 'cause'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [namespace, c] of perNamespace()) {
-          this.inc({ namespace, tier: 'l1', cause: 'cold' }, c.missCold);
-          this.inc({ namespace, tier: 'l1', cause: 'expired' }, c.missExpired);
-          this.inc({ namespace, tier: 'l1', cause: 'evicted' }, c.missEvicted);
-          this.inc({ namespace, tier: 'l1', cause: 'invalidated' }, c.missInvalidated);
-        }
-      },
-    }),
+    scraped('counter', 'hits_total', 'Reads answered by a cache tier.', ['namespace', 'tier'], () =>
+      byNamespace((c) => [
+        [{ tier: 'l1' }, c.l1Hits],
+        [{ tier: 'l2' }, c.l2Hits],
+      ]),
+    ),
+    scraped('counter', 'misses_total', 'Reads no tier answered, by cause.', ['namespace', 'tier', 'cause'], () =>
+      byNamespace((c) => [
+        [{ tier: 'l1', cause: 'cold' }, c.missCold],
+        [{ tier: 'l1', cause: 'expired' }, c.missExpired],
+        [{ tier: 'l1', cause: 'evicted' }, c.missEvicted],
+        [{ tier: 'l1', cause: 'invalidated' }, c.missInvalidated],
+      ]),
+    ),
     namespaceCounter('loads_total', 'Loader calls started.', 'loads'),
     namespaceCounter('load_errors_total', 'Loader calls that threw.', 'loadErrors'),
     namespaceCounter('collapsed_total', 'Calls that joined a load already in flight.', 'collapsed'),
     namespaceCounter('refused_too_large_total', 'Values not cached: over maxEntryBytes.', 'refusedTooLarge'),
     namespaceCounter('stale_sets_refused_total', 'Loaded values not stored: a write overtook them.', 'superseded'),
-    new Counter({
-      name: `${prefix}tier_errors_total`,
-      help: 'Shared-tier calls that failed and were absorbed.',
-      labelNames: ['namespace', 'tier'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [namespace, counters] of perNamespace()) this.inc({ namespace, tier: 'l2' }, counters.l2Errors);
-      },
-    }),
+    scraped(
+      'counter',
+      'tier_errors_total',
+      'Shared-tier calls that failed and were absorbed.',
+      ['namespace', 'tier'],
+      () => byNamespace((c) => [[{ tier: 'l2' }, c.l2Errors]]),
+    ),
     namespaceCounter('lock_waits_total', 'Loads that waited for another instance holding the lock.', 'lockWaits'),
     namespaceCounter('lock_timeouts_total', 'Lock waits that ran out and loaded locally.', 'lockTimeouts'),
-    new Counter({
-      name: `${prefix}bus_messages_total`,
-      help: 'Invalidations received from other instances.',
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(cache.stats().bus?.received ?? 0);
-      },
-    }),
-    new Counter({
-      name: `${prefix}bus_gaps_total`,
-      help: 'Bus gaps (lost messages or reconnects); each dropped the L1.',
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(cache.stats().bus?.gaps ?? 0);
-      },
-    }),
-    tierCounter(
-      registry,
-      `${prefix}evictions_total`,
+    scraped(
+      'counter',
+      'bus_messages_total',
+      'Invalidations received from other instances.',
+      [],
+      cacheWide((s) => s.bus?.received ?? 0),
+    ),
+    scraped(
+      'counter',
+      'bus_gaps_total',
+      'Bus gaps (lost messages or reconnects); each dropped the L1.',
+      [],
+      cacheWide((s) => s.bus?.gaps ?? 0),
+    ),
+    scraped(
+      'counter',
+      'evictions_total',
       'Entries evicted to make room.',
-      () => cache.stats().l1?.evictions,
+      ['tier'],
+      l1Figure((l1) => l1.evictions),
     ),
-    tierCounter(
-      registry,
-      `${prefix}expirations_total`,
+    scraped(
+      'counter',
+      'expirations_total',
       'Entries removed at expiry.',
-      () => cache.stats().l1?.expirations,
+      ['tier'],
+      l1Figure((l1) => l1.expirations),
     ),
-    tierGauge(registry, `${prefix}entries`, 'Entries held.', () => cache.stats().l1?.entries),
-    tierGauge(registry, `${prefix}bytes`, 'Estimated bytes held.', () => cache.stats().l1?.bytes),
-    new Gauge({
-      name: `${prefix}loads_in_flight`,
-      help: 'Loads running now.',
-      registers: [registry],
-      collect() {
-        this.set(cache.stats().inFlight);
-      },
-    }),
-    new Gauge({
-      name: `${prefix}window_hit_rate`,
-      help: 'Hit rate over the health sliding window.',
-      registers: [registry],
-      collect() {
-        this.set(cache.stats().health?.hitRate ?? 0);
-      },
-    }),
+    scraped(
+      'gauge',
+      'entries',
+      'Entries held.',
+      ['tier'],
+      l1Figure((l1) => l1.entries),
+    ),
+    scraped(
+      'gauge',
+      'bytes',
+      'Estimated bytes held.',
+      ['tier'],
+      l1Figure((l1) => l1.bytes),
+    ),
+    scraped(
+      'gauge',
+      'loads_in_flight',
+      'Loads running now.',
+      [],
+      cacheWide((stats) => stats.inFlight),
+    ),
+    scraped(
+      'gauge',
+      'window_hit_rate',
+      'Hit rate over the health sliding window.',
+      [],
+      cacheWide((stats) => stats.health?.hitRate ?? 0),
+    ),
   ];
   const getOrLoadDuration = new Histogram({
     name: `${prefix}get_or_load_duration_seconds`,
@@ -209,31 +229,4 @@ export function registerPrometheus(cache: Cache, options: PrometheusOptions = {}
       }
     },
   };
-}
-
-function tierCounter(registry: Registry, name: string, help: string, read: () => number | undefined): Counter {
-  return new Counter({
-    name,
-    help,
-    labelNames: ['tier'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const value = read();
-      if (value !== undefined) this.inc({ tier: 'l1' }, value);
-    },
-  });
-}
-
-function tierGauge(registry: Registry, name: string, help: string, read: () => number | undefined): Gauge {
-  return new Gauge({
-    name,
-    help,
-    labelNames: ['tier'],
-    registers: [registry],
-    collect() {
-      const value = read();
-      if (value !== undefined) this.set({ tier: 'l1' }, value);
-    },
-  });
 }

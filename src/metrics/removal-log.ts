@@ -16,6 +16,8 @@
  * collision can misattribute one miss; statistics do not mind.
  */
 
+import { extended } from '../typed-arrays.js';
+
 /** Why a key left the memory tier. */
 export type RemovalCause = 'evicted' | 'expired' | 'invalidated';
 
@@ -91,18 +93,10 @@ export class RemovalLog {
 
   #grow(): void {
     const size = Math.min(this.#capacity, this.#hashes.length * 2);
-    const hashes = new Int32Array(size);
-    hashes.set(this.#hashes);
-    this.#hashes = hashes;
-    const causes = new Uint8Array(size);
-    causes.set(this.#causes);
-    this.#causes = causes;
-    const times = new Float64Array(size);
-    times.set(this.#times);
-    this.#times = times;
-    const marks = new Float64Array(size);
-    marks.set(this.#evictionMarks);
-    this.#evictionMarks = marks;
+    this.#hashes = extended(this.#hashes, size);
+    this.#causes = extended(this.#causes, size);
+    this.#times = extended(this.#times, size);
+    this.#evictionMarks = extended(this.#evictionMarks, size);
   }
 
   /** Forgets a key (it is cached again, so its old removal no longer explains anything). */
