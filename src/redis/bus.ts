@@ -14,8 +14,8 @@
  *   "clear everything" message — losing precision, never an invalidation.
  */
 import { randomUUID } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 import type { BusEvent, InvalidationMessage } from '../tier.js';
+import { isCluster, type RedisClient, type RedisClusterClient } from './client.js';
 import { busChannel, fillChannel } from './key-layout.js';
 
 /** Most distinct invalidations waiting to be published before the queue collapses into one clear. */
@@ -53,10 +53,10 @@ export interface BusCounters {
 export class RedisBus {
   readonly instanceId = randomUUID();
   readonly counters: BusCounters = { published: 0, received: 0, retries: 0, gaps: 0, overflows: 0 };
-  readonly #client: Redis | Cluster;
+  readonly #client: RedisClient | RedisClusterClient;
   readonly #fillChannel: string;
   readonly #busChannel: string;
-  #subscriber: Redis | Cluster | undefined;
+  #subscriber: RedisClient | RedisClusterClient | undefined;
   #subscribed: Promise<void> | undefined;
   #disconnected = false;
   readonly #fillWaiters = new Map<string, Set<() => void>>();
@@ -69,7 +69,7 @@ export class RedisBus {
   #retryTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(client: Redis | Cluster, prefix: string) {
+  constructor(client: RedisClient | RedisClusterClient, prefix: string) {
     this.#client = client;
     this.#fillChannel = fillChannel(prefix);
     this.#busChannel = busChannel(prefix);
@@ -81,20 +81,29 @@ export class RedisBus {
     const subscriber = this.#client.duplicate();
     this.#subscriber = subscriber;
     subscriber.on('error', () => {}); // reconnects are handled below; errors are not news
-    subscriber.on('message', (channel: string, message: string) => this.#receive(channel, message));
-    subscriber.on('close', () => {
+    // node-redis resubscribes by itself after a reconnect; what was published meanwhile is lost to us.
+    // A standalone client says 'ready' after each reconnect. A cluster reports its nodes' reconnect
+    // attempts only, so each attempt is a gap: the L1 filled between two attempts is suspect too.
+    const lost = () => {
       this.#disconnected = true;
-    });
-    subscriber.on('ready', () => {
-      // ioredis resubscribes by itself; what was published meanwhile is lost to us.
-      if (this.#disconnected) {
-        this.#disconnected = false;
-        this.#reportGap();
-      }
-    });
-    const subscribed = subscriber.subscribe(this.#fillChannel, this.#busChannel).then(() => undefined);
-    // A failed SUBSCRIBE (Redis down at start) must not surface as an unhandled rejection; ioredis
-    // resubscribes when it reconnects, and fill waits fall back to their timeout meanwhile.
+      if (isCluster(subscriber)) this.#reportGap();
+    };
+    const back = () => {
+      if (!this.#disconnected) return;
+      this.#disconnected = false;
+      this.#reportGap();
+    };
+    subscriber.on('end', lost);
+    subscriber.on('reconnecting', lost);
+    subscriber.on('ready', back);
+    subscriber.on('node-reconnecting', lost);
+    subscriber.on('node-ready', back);
+    const listener = (message: string, channel: string) => this.#receive(channel, message);
+    const subscribed = subscriber
+      .connect()
+      .then(() => subscriber.subscribe([this.#fillChannel, this.#busChannel], listener));
+    // A failed SUBSCRIBE (Redis down at start) must not surface as an unhandled rejection; node-redis
+    // keeps reconnecting, and fill waits fall back to their timeout meanwhile.
     subscribed.catch(() => undefined);
     this.#subscribed = subscribed;
     return subscribed;
@@ -152,7 +161,7 @@ export class RedisBus {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
-    this.#subscriber?.disconnect();
+    this.#subscriber?.destroy();
   }
 
   async #flush(): Promise<void> {

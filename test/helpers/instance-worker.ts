@@ -5,7 +5,6 @@
  * Commands: `stampede` (N concurrent getOrLoad of one key, loader of given ms), `load` (getOrLoad once),
  * `set`, `delete`, `waitFor` (poll `get` until it returns a value), `stats`.
  */
-import { Cluster, Redis } from 'ioredis';
 import { createCache, createRedisTier } from '../../src/index.js';
 
 interface Command {
@@ -17,12 +16,9 @@ interface Command {
   loaderMs?: number;
 }
 
-const target = JSON.parse(process.argv[2] as string) as { url?: string; nodes?: { host: string; port: number }[] };
-const client = target.nodes
-  ? new Cluster(target.nodes, { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 1 } })
-  : new Redis(target.url as string, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
-client.on('error', () => {});
-const l2 = createRedisTier({ client, timeout: '1s' });
+const target = JSON.parse(process.argv[2] as string) as { url?: string; urls?: string[] };
+// The tier owns its client: a URL for a server, seed URLs for a cluster.
+const l2 = createRedisTier({ client: target.urls ?? (target.url as string), timeout: '1s' });
 const cache = createCache({ ttl: '1m', l2 });
 let loaderCalls = 0;
 
@@ -85,8 +81,5 @@ process.on('disconnect', () => {
   void cache
     .close()
     .then(() => l2.close())
-    .then(() => {
-      client.disconnect();
-      process.exit(0);
-    });
+    .then(() => process.exit(0));
 });

@@ -21,8 +21,8 @@ export class Instance {
     });
   }
 
-  /** Starts an instance against a Redis URL or cluster seed nodes; resolves once it is subscribed. */
-  static start(target: { url?: string; nodes?: { host: string; port: number }[] }): Promise<Instance> {
+  /** Starts an instance against a Redis URL or cluster seed URLs; resolves once it is subscribed. */
+  static start(target: { url?: string; urls?: string[] }): Promise<Instance> {
     const child = fork(WORKER, [JSON.stringify(target)], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -139,9 +139,9 @@ export class RedisCluster {
     return new RedisCluster(servers);
   }
 
-  /** Seed nodes for an ioredis Cluster client. */
-  get nodes(): { host: string; port: number }[] {
-    return this.servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
+  /** Seed URLs for a Cluster client. */
+  get urls(): string[] {
+    return this.servers.map((s) => s.url);
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { Cluster, Redis } from 'ioredis';
-import { type Cache, createCache, createRedisTier, InvalidValueError, type RedisTier } from '../../src/index.js';
+import {
+  type Cache,
+  createCache,
+  createRedisTier,
+  InvalidValueError,
+  type RedisClient,
+  type RedisClusterClient,
+  type RedisTier,
+} from '../../src/index.js';
 import { redisKey } from '../../src/redis/key-layout.js';
+import { connectCluster, connectRedis } from '../helpers/clients.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { RedisCluster, RedisServer } from '../helpers/redis-server.js';
 
@@ -28,13 +36,12 @@ function counting<T>(value: T): { loader: () => Promise<T>; calls: () => number 
 
 describe('cache over a shared Redis tier (standalone)', () => {
   let server: RedisServer;
-  let client: Redis;
+  let client: RedisClient;
   let l2: RedisTier;
 
   before(async () => {
     server = await RedisServer.start();
-    client = new Redis(server.url, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
-    client.on('error', () => {});
+    client = await connectRedis(server.url);
     l2 = createRedisTier({ client, timeout: '200ms', breakerFailures: 3, breakerOpen: '200ms' });
   });
   beforeEach(async () => {
@@ -42,7 +49,7 @@ describe('cache over a shared Redis tier (standalone)', () => {
   });
   after(async () => {
     await l2.close();
-    client.disconnect();
+    client.destroy();
     await server.stop();
   });
 
@@ -153,21 +160,21 @@ describe('cache over a shared Redis tier (standalone)', () => {
 
 describe('cache over a shared Redis Cluster', () => {
   let cluster: RedisCluster;
-  let client: Cluster;
+  let client: RedisClusterClient;
   let a: Cache;
   let b: Cache;
   let l2: RedisTier;
 
   before(async () => {
     cluster = await RedisCluster.start(3);
-    client = new Cluster(cluster.nodes, { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 1 } });
+    client = await connectCluster(cluster.urls);
     l2 = createRedisTier({ client });
     a = createCache({ ttl: '1m', l2 });
     b = createCache({ ttl: '1m', l2 });
   });
   after(async () => {
     await l2.close();
-    client.disconnect();
+    client.destroy();
     await cluster.stop();
   });
 
@@ -205,15 +212,12 @@ describe('cache over a shared Redis Cluster', () => {
 
 describe('invalidation bus', () => {
   let server: RedisServer;
-  const clients: Redis[] = [];
+  const clients: RedisClient[] = [];
   const tiers: RedisTier[] = [];
 
   /** An instance with its own connection (and so its own bus), as a separate process would have. */
   function instance(): Cache {
-    const client = new Redis(server.url, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
-    client.on('error', () => {});
-    const tier = createRedisTier({ client, timeout: '200ms', breakerFailures: 2, breakerOpen: '100ms' });
-    clients.push(client);
+    const tier = createRedisTier({ client: server.url, timeout: '200ms', breakerFailures: 2, breakerOpen: '100ms' });
     tiers.push(tier);
     return createCache({ ttl: '1m', l2: tier });
   }
@@ -231,13 +235,12 @@ describe('invalidation bus', () => {
   });
   after(async () => {
     for (const tier of tiers) await tier.close();
-    for (const client of clients) client.disconnect();
+    for (const client of clients) client.destroy();
     await server.stop();
   });
 
   it('reaches another cache that shares the same tier in one process, but not the writer itself', async () => {
-    const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
-    client.on('error', () => {});
+    const client = await connectRedis(server.url);
     const tier = createRedisTier({ client });
     clients.push(client);
     tiers.push(tier);

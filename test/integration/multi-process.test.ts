@@ -79,7 +79,7 @@ describe('several OS processes sharing a 3-master Redis Cluster', () => {
 
   before(async () => {
     cluster = await RedisCluster.start(3);
-    instances = await Promise.all(Array.from({ length: PROCESSES }, () => Instance.start({ nodes: cluster.nodes })));
+    instances = await Promise.all(Array.from({ length: PROCESSES }, () => Instance.start({ urls: cluster.urls })));
   });
   after(async () => {
     await Promise.all(instances.map((i) => i.stop()));

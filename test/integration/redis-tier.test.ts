@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Cluster, Redis } from 'ioredis';
-import { InvalidValueError, TierUnavailableError } from '../../src/index.js';
+import { InvalidValueError, type RedisClient, type RedisClusterClient, TierUnavailableError } from '../../src/index.js';
 import { namespacePrefix, physicalKey } from '../../src/keys.js';
 import { redisKey } from '../../src/redis/key-layout.js';
 import { createRedisTier, type RedisTier } from '../../src/redis/redis-tier.js';
+import { connectCluster, connectRedis } from '../helpers/clients.js';
 import { RedisCluster, RedisServer } from '../helpers/redis-server.js';
 
 const envelope = (value: unknown, ttlMs = 60_000) => ({ value, expiresAt: Date.now() + ttlMs, createdAt: Date.now() });
@@ -13,18 +13,17 @@ const users = (key: string) => physicalKey(namespacePrefix(['users']), key);
 
 describe('Redis tier, standalone', () => {
   let server: RedisServer;
-  let client: Redis;
+  let client: RedisClient;
   let tier: RedisTier;
 
   before(async () => {
     server = await RedisServer.start();
-    client = new Redis(server.url, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
-    client.on('error', () => {}); // connection errors while the server is down are expected here
+    client = await connectRedis(server.url);
     tier = createRedisTier({ client, timeout: '200ms', breakerFailures: 3, breakerOpen: '300ms' });
   });
   after(async () => {
     await tier.close();
-    client.disconnect();
+    client.destroy();
     await server.stop();
   });
 
@@ -75,7 +74,7 @@ describe('Redis tier, standalone', () => {
     await assert.rejects(tier.get('k'), /circuit breaker is open/);
     assert.ok(Date.now() - refusedAt < 50, 'an open breaker answers at once');
     await server.restart();
-    await new Promise((resolve) => setTimeout(resolve, 400)); // breakerOpen, then ioredis reconnects
+    await new Promise((resolve) => setTimeout(resolve, 400)); // breakerOpen, then the client reconnects
     let recovered = false;
     for (let i = 0; i < 20 && !recovered; i++) {
       try {
@@ -92,17 +91,17 @@ describe('Redis tier, standalone', () => {
 
 describe('Redis tier, 3-master cluster', () => {
   let cluster: RedisCluster;
-  let client: Cluster;
+  let client: RedisClusterClient;
   let tier: RedisTier;
 
   before(async () => {
     cluster = await RedisCluster.start(3);
-    client = new Cluster(cluster.nodes, { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 1 } });
+    client = await connectCluster(cluster.urls);
     tier = createRedisTier({ client });
   });
   after(async () => {
     await tier.close();
-    client.disconnect();
+    client.destroy();
     await cluster.stop();
   });
 
