@@ -8,9 +8,12 @@ import {
   ConfigError,
   InvalidValueError,
   LoaderError,
+  OverloadedError,
   TierUnavailableError,
+  TimeoutError,
   ValueTooLargeError,
 } from './errors.js';
+import { type LoadSettled, raceTimeouts, XFETCH_HORIZON, xfetchFires } from './freshness.js';
 import { checkNamespaceName, isShortKey, keyError, malformedKeyError, namespacePrefix, physicalKey } from './keys.js';
 import { type MemoryTier, MISS } from './memory/memory-tier.js';
 import { getOrLoadTracing, loadTracing, setTracing, type TraceContext } from './metrics/channels.js';
@@ -40,6 +43,11 @@ export interface LoaderContext {
    * `ttl` option; an invalid TTL throws a `ConfigError` inside the loader.
    */
   setTtl(ttl: Duration): void;
+  /**
+   * The value being replaced when it is past its TTL but within `grace` (`undefined` otherwise): for a
+   * conditional refresh, or to return when the source says nothing changed.
+   */
+  readonly stale: unknown;
 }
 
 /**
@@ -101,6 +109,16 @@ export interface Cache {
   set<T>(key: string, value: T, options?: CallOptions): Promise<void>;
   /** Removes a key. A load of the key already in flight will not store its result. @returns whether it was cached. */
   delete(key: string): Promise<boolean>;
+  /**
+   * Marks a key expired but keeps it for `grace`: the next read loads, and if that load fails the old
+   * value can still be served (fail-safe). Other instances drop their L1 copies.
+   */
+  expire(key: string): Promise<void>;
+  /**
+   * Write-through: `persist(value)` first (your database write), then the cache, then other instances
+   * are told. If `persist` throws, the cache is untouched and the error is rethrown as is.
+   */
+  writeThrough<T>(key: string, value: T, persist: (value: T) => unknown, options?: CallOptions): Promise<void>;
   /** Whether a live value is cached for the key. Does not count as a read. */
   has(key: string): Promise<boolean>;
   /** Removes every key of this namespace — on the root cache, every key of every namespace. */
@@ -161,6 +179,9 @@ class TierCache implements Cache {
   readonly #clock: { now(): number };
   readonly #maxKeyLength: number;
   readonly #copyOnRead: boolean;
+  /** XFetch's beta (0: off) and random source. */
+  readonly #beta: number;
+  readonly #random: () => number;
 
   constructor(core: CacheCore, segments: readonly string[]) {
     this.#core = core;
@@ -172,6 +193,8 @@ class TierCache implements Cache {
     this.#clock = core.options.clock;
     this.#maxKeyLength = core.options.maxKeyLength;
     this.#copyOnRead = core.options.copyOnRead;
+    this.#beta = core.options.beta;
+    this.#random = core.options.random;
   }
 
   getOrLoad<T>(key: string, loader: Loader<T>, options?: CallOptions): Promise<T> {
@@ -204,14 +227,65 @@ class TierCache implements Cache {
       const started = sampled ? performance.now() : 0;
       const value = l1.get(physical, now);
       if (value !== MISS) {
-        this.#counters.l1Hits++;
-        if (sampled) latency.getOrLoad('hit', started, this.#label);
-        if (trace !== undefined) trace.outcome = 'hit';
-        return Promise.resolve((this.#copyOnRead ? structuredClone(value) : value) as T);
+        const freshUntil = l1.freshUntil;
+        if (now < freshUntil) {
+          this.#counters.l1Hits++;
+          if (sampled) latency.getOrLoad('hit', started, this.#label);
+          if (trace !== undefined) trace.outcome = 'hit';
+          // XFetch draws only within XFETCH_HORIZON load times of expiry: elsewhere it cannot fire.
+          const cost = l1.delta * this.#beta;
+          if (freshUntil - now < cost * XFETCH_HORIZON && xfetchFires(now, freshUntil, cost, this.#random)) {
+            this.#refreshEarly(physical, key, loader, options);
+          }
+          return Promise.resolve((this.#copyOnRead ? structuredClone(value) : value) as T);
+        }
+        // Past its TTL, within grace: a miss, with a value fail-safe can serve.
+        this.#counters.l1Misses++;
+        return this.#loadShared(physical, key, loader, options, trace, now, { value, freshUntil });
       }
       this.#counters.l1Misses++;
     }
-    return this.#loadShared(physical, key, loader, options, trace, now);
+    return this.#loadShared(physical, key, loader, options, trace, now, undefined);
+  }
+
+  /**
+   * Starts a background refresh of a key that is still fresh (XFetch fired): callers keep getting the
+   * current value; the load runs under the key's single-flight and distributed lock, and its failures
+   * reach no caller.
+   */
+  #refreshEarly<T>(physical: string, key: string, loader: Loader<T>, options: CallOptions | undefined): void {
+    const core = this.#core;
+    if (core.flights.get(physical) !== undefined) return;
+    let settings: WriteSettings;
+    try {
+      settings = resolveCallOptions(core.options, options);
+    } catch {
+      return; // the caller's own read already succeeded; bad options fail its next miss loudly
+    }
+    this.#counters.refreshes++;
+    const flight = core.flights.start(physical, (own) => {
+      own.note = { explanation: undefined, callers: 0 } satisfies FlightNote;
+      return this.#refresh({ flight: own, physical, key, loader, settings });
+    });
+    flight.promise.catch(() => {
+      this.#counters.refreshErrors++;
+    });
+  }
+
+  /** A refresh's work: load under the distributed lock if there is one (skip if another instance holds it). */
+  async #refresh<T>(job: LoadJob<T>): Promise<T | undefined> {
+    const l2 = this.#core.options.l2;
+    const lock = this.#core.options.lock;
+    if (l2?.tryLock === undefined || lock === false) return this.#loadAndStore(job);
+    const held = await l2.tryLock(job.physical, lock.ttlMs).catch(() => undefined);
+    if (held === undefined) return undefined; // another instance is refreshing it (or no lock service)
+    try {
+      const value = await this.#loadAndStore(job);
+      await l2.announceFill?.(job.physical);
+      return value;
+    } finally {
+      await held.release();
+    }
   }
 
   /** The miss path: join the key's flight, or start one. */
@@ -222,6 +296,7 @@ class TierCache implements Cache {
     options: CallOptions | undefined,
     trace: TraceContext | undefined,
     now: number,
+    stale: { readonly value: unknown; readonly freshUntil: number } | undefined,
   ): Promise<T> {
     const core = this.#core;
     const existing = core.flights.get(physical) as Flight<T> | undefined;
@@ -241,7 +316,13 @@ class TierCache implements Cache {
       note = existing.note as FlightNote;
       note.callers++;
     } else {
-      note = { explanation: core.explainMiss(physical), callers: 1 };
+      note = {
+        explanation:
+          stale === undefined
+            ? core.explainMiss(physical)
+            : { cause: 'expired', at: stale.freshUntil, evictionsSince: 0 },
+        callers: 1,
+      };
       let settings: WriteSettings;
       try {
         const malformed = malformedKeyError(key);
@@ -250,10 +331,12 @@ class TierCache implements Cache {
       } catch (error) {
         return Promise.reject(error);
       }
-      flight = core.flights.start(physical, (own) =>
-        this.#load({ flight: own, physical, key, loader, settings }),
-      ) as Flight<T>;
-      flight.note = note;
+      flight = core.flights.start(physical, (own) => {
+        // Set before the load starts: it runs synchronously up to its first await.
+        own.note = note;
+        if (stale !== undefined) own.stale = { value: stale.value };
+        return this.#load({ flight: own, physical, key, loader, settings });
+      }) as Flight<T>;
       outcome = 'miss';
       this.#countWhenSettled(flight, note, now, started);
     }
@@ -280,11 +363,12 @@ class TierCache implements Cache {
     const core = this.#core;
     const latency = started === undefined ? undefined : core.latency;
     const shared = core.options.l2 !== undefined;
-    if (!shared && latency === undefined) return;
+    if (!shared && latency === undefined && core.options.graceMs === 0) return;
     const counters = this.#counters;
     const label = this.#label;
     // One callback per flight does both jobs: counting its callers and timing its owner.
     const settled = (ok: boolean) => {
+      if (flight.servedStale) counters.staleServed += note.callers;
       if (shared && note.callers > 0) {
         if (flight.fromSharedTier) counters.l2Hits += note.callers;
         else core.recordMiss(counters, note.explanation, now, note.callers);
@@ -303,8 +387,9 @@ class TierCache implements Cache {
     const core = this.#core;
     // Look again now that this call owns the flight: with a remote tier between the miss and here,
     // another flight may have filled the key meanwhile (groupcache's load() does the same).
-    const filled = this.#l1 === undefined ? MISS : this.#l1.peek(physical, this.#clock.now());
-    if (filled !== MISS) return filled as T;
+    const l1 = this.#l1;
+    const filled = l1 === undefined ? MISS : l1.peek(physical, this.#clock.now());
+    if (filled !== MISS && this.#clock.now() < (l1 as MemoryTier).freshUntil) return filled as T;
     const l2 = core.options.l2;
     if (l2 === undefined) return this.#loadAndStore(job);
     const shared = await core.readShared(this.#counters, physical, key, flight);
@@ -381,12 +466,70 @@ class TierCache implements Cache {
     return this.#loadAndStore(job);
   }
 
-  /** Runs the loader, then stores its value in L1 and L2 (unless a write superseded the load). */
+  /**
+   * Runs the loader within the load limit and the timeouts, then stores its value in L1 and L2 (unless a
+   * write superseded the load). When loading fails, times out or is refused and a stale value exists,
+   * fail-safe serves it instead.
+   */
   async #loadAndStore<T>(job: LoadJob<T>): Promise<T> {
-    const { flight, physical, key, loader, settings } = job;
+    const { flight, key } = job;
     const core = this.#core;
+    const counters = this.#counters;
+    const { maxConcurrentLoads, softTimeoutMs, hardTimeoutMs } = core.options;
+    if (core.loading >= maxConcurrentLoads) {
+      counters.overloaded++;
+      if (flight.stale !== undefined) return this.#serveStale(job);
+      throw new OverloadedError(key, maxConcurrentLoads);
+    }
     const controller = new AbortController();
+    const running = this.#runLoader(job, controller);
+    // Without timeouts (the default) there is nothing to race.
+    const outcome =
+      softTimeoutMs === Number.POSITIVE_INFINITY && hardTimeoutMs === Number.POSITIVE_INFINITY
+        ? await running
+        : await raceTimeouts(
+            running,
+            flight.stale === undefined ? Number.POSITIVE_INFINITY : softTimeoutMs,
+            hardTimeoutMs,
+          );
+    if (outcome === 'soft') {
+      counters.loadTimeouts++;
+      const stale = this.#serveStale(job);
+      // The load goes on, as a flight of its own, so a write meanwhile supersedes it like any other load;
+      // it fills the cache when it answers. The callers have the stale value now.
+      const late = core.flights.start(job.physical, (own) => {
+        own.note = { explanation: undefined, callers: 0 } satisfies FlightNote;
+        return running.then((settled) => {
+          if (!settled.ok) throw settled.error;
+          return this.#store({ ...job, flight: own }, settled);
+        });
+      });
+      late.promise.catch(() => {
+        counters.refreshErrors++;
+      });
+      return stale;
+    }
+    if (outcome === 'hard') {
+      counters.loadTimeouts++;
+      controller.abort(new TimeoutError(key, hardTimeoutMs));
+      if (flight.stale !== undefined) return this.#serveStale(job);
+      throw new TimeoutError(key, hardTimeoutMs);
+    }
+    if (!outcome.ok) {
+      if (flight.stale !== undefined) return this.#serveStale(job);
+      throw new LoaderError(key, outcome.error);
+    }
+    return this.#store(job, outcome);
+  }
+
+  /** Calls the loader, counting and timing it; settles with its outcome, never rejects. */
+  async #runLoader<T>(job: LoadJob<T>, controller: AbortController): Promise<LoadSettled<T>> {
+    const { flight, key, loader } = job;
+    const core = this.#core;
+    const counters = this.#counters;
     core.controllers.add(controller);
+    core.loading++;
+    counters.loads++;
     let ttlOverride: number | undefined;
     const context: LoaderContext = {
       key,
@@ -394,23 +537,36 @@ class TierCache implements Cache {
       setTtl(ttl: Duration) {
         ttlOverride = parseDuration(ttl, 'setTtl');
       },
+      stale: flight.stale?.value,
     };
-    const counters = this.#counters;
-    counters.loads++;
     const started = performance.now();
-    let value: T;
+    // The load time XFetch weighs is read off the cache's clock, like the expiries it is compared with.
+    const startedAt = this.#clock.now();
     try {
-      value = await (loadTracing.start.hasSubscribers
+      const value = await (loadTracing.start.hasSubscribers
         ? loadTracing.tracePromise(async () => loader(context), { key, namespace: this.#label })
         : loader(context));
       core.latency?.load(true, started, this.#label);
-    } catch (cause) {
+      return { ok: true, value, ttlOverride, delta: this.#clock.now() - startedAt };
+    } catch (error) {
       counters.loadErrors++;
       core.latency?.load(false, started, this.#label);
-      throw new LoaderError(key, cause);
+      return { ok: false, error };
     } finally {
+      core.loading--;
       core.controllers.delete(controller);
     }
+  }
+
+  /** Stores a loaded value in L1 and L2, unless the cache closed or a write superseded the load. */
+  async #store<T>(
+    job: LoadJob<T>,
+    loaded: { readonly value: T; readonly ttlOverride: number | undefined; readonly delta: number },
+  ): Promise<T> {
+    const { flight, physical, key, settings } = job;
+    const { value } = loaded;
+    const core = this.#core;
+    const counters = this.#counters;
     if (value === undefined || core.closed) return value;
     if (flight.superseded) {
       counters.superseded++;
@@ -418,7 +574,7 @@ class TierCache implements Cache {
     }
     let written: Written;
     try {
-      written = core.store(counters, physical, key, value, settings, ttlOverride);
+      written = core.store(counters, physical, key, value, settings, loaded.ttlOverride, loaded.delta);
     } catch (error) {
       // The caller still gets what the loader produced; a value the cache cannot keep is counted, not fatal.
       if (!(error instanceof ValueTooLargeError || error instanceof InvalidValueError)) throw error;
@@ -427,6 +583,27 @@ class TierCache implements Cache {
     // Waiters (and, with the distributed lock, other instances) are released once L2 holds the value.
     await core.writeShared(counters, physical, value, written, false);
     return value;
+  }
+
+  /**
+   * Fail-safe: answers the flight with its stale value, which then counts as fresh for `graceBackoff`
+   * in this instance's L1, so a failing source is asked again at most once per backoff.
+   */
+  #serveStale<T>(job: LoadJob<T>): T {
+    const { flight, physical, key } = job;
+    const stale = (flight.stale as { readonly value: unknown }).value;
+    flight.servedStale = true;
+    const l1 = this.#l1;
+    const core = this.#core;
+    if (l1 !== undefined && !flight.superseded && !core.closed) {
+      const now = this.#clock.now();
+      const until = now + core.options.graceBackoffMs;
+      if (!l1.setFreshUntil(physical, until, now)) {
+        const weight = core.options.weigher(stale);
+        if (weight <= core.options.maxEntryBytes) l1.set(physical, core.ownCopy(key, stale), weight, until, now);
+      }
+    }
+    return stale as T;
   }
 
   async getOrLoadMany<T>(
@@ -572,12 +749,13 @@ class TierCache implements Cache {
     this.#check(key);
     const physical = physicalKey(this.#prefix, key);
     const now = this.#clock.now();
-    const value = this.#l1 === undefined ? MISS : this.#l1.get(physical, now);
-    if (value !== MISS) {
+    const l1 = this.#l1;
+    const value = l1 === undefined ? MISS : l1.get(physical, now);
+    if (value !== MISS && now < (l1 as MemoryTier).freshUntil) {
       this.#counters.l1Hits++;
       return (this.#copyOnRead ? structuredClone(value) : value) as T;
     }
-    if (this.#l1 !== undefined) this.#counters.l1Misses++;
+    if (l1 !== undefined) this.#counters.l1Misses++;
     const core = this.#core;
     const explanation = core.explainMiss(physical);
     if (core.options.l2 !== undefined) {
@@ -630,10 +808,41 @@ class TierCache implements Cache {
     return wasCached;
   }
 
+  async expire(key: string): Promise<void> {
+    this.#check(key);
+    const physical = physicalKey(this.#prefix, key);
+    const core = this.#core;
+    core.flights.supersedeKey(physical);
+    const now = this.#clock.now();
+    this.#l1?.setFreshUntil(physical, now, now);
+    await core.removeShared(this.#counters, async (l2) => {
+      const envelope = await l2.get(physical);
+      if (envelope === undefined || envelope.expiresAt <= now) return;
+      const keepMs = envelope.expiresAt + core.options.graceMs - now;
+      await l2.set(physical, { ...envelope, expiresAt: now }, Math.max(1, keepMs));
+    });
+    core.publish('delete', physical);
+  }
+
+  async writeThrough<T>(key: string, value: T, persist: (value: T) => unknown, options?: CallOptions): Promise<void> {
+    this.#check(key);
+    if (typeof persist !== 'function') {
+      throw new ConfigError(
+        'persist',
+        `writeThrough needs a function (value) => your database write, got ${typeof persist}.`,
+      );
+    }
+    // The source of truth first: a cache that is ahead of its database serves what never happened.
+    await persist(value);
+    await this.set(key, value, options);
+  }
+
   async has(key: string): Promise<boolean> {
     this.#check(key);
     const physical = physicalKey(this.#prefix, key);
-    if (this.#l1 !== undefined && this.#l1.peek(physical, this.#clock.now()) !== MISS) return true;
+    const l1 = this.#l1;
+    const now = this.#clock.now();
+    if (l1 !== undefined && l1.peek(physical, now) !== MISS && now < l1.freshUntil) return true;
     const l2 = this.#core.options.l2;
     if (l2 === undefined) return false;
     const envelope = await l2.get(physical).catch(() => undefined);

@@ -31,7 +31,10 @@ export type MissExplanation = Removal | 'seen' | undefined;
 export interface Written {
   readonly at: number;
   readonly ttl: number;
+  /** End of freshness. */
   readonly expiresAt: number;
+  /** How long the load took (0 for a `set`). */
+  readonly delta: number;
 }
 
 /** The counters of one namespace path. */
@@ -46,6 +49,8 @@ export class CacheCore {
   readonly l1: MemoryTier | undefined;
   readonly flights = new SingleFlight<unknown>();
   readonly controllers = new Set<AbortController>();
+  /** Loader calls running now (for `maxConcurrentLoads`), including ones finishing after a soft timeout. */
+  loading = 0;
   readonly namespaces = new Map<string, NamespaceCounters>();
   readonly latency: LatencyRecorder | undefined;
   readonly health: HealthMonitor | undefined;
@@ -201,6 +206,10 @@ export class CacheCore {
     if (envelope === undefined || envelope.expiresAt <= now) {
       // A flight's first lookup counts; its re-checks (after the lock, after a wake-up) do not.
       if (!recheck) counters.l2Misses++;
+      // Past its TTL but within grace: not an answer, but what fail-safe serves if loading fails.
+      if (envelope !== undefined && flight !== undefined && flight.stale === undefined) {
+        flight.stale = { value: envelope.value };
+      }
       return MISS;
     }
     // Every caller of the flight counts this as a hit.
@@ -208,7 +217,9 @@ export class CacheCore {
     if (this.l1 !== undefined && flight?.superseded !== true && !this.closed) {
       const weight = this.options.weigher(envelope.value);
       if (weight <= this.options.maxEntryBytes) {
-        this.l1.set(physical, this.ownCopy(key, envelope.value), weight, envelope.expiresAt, now);
+        const { expiresAt, delta } = envelope;
+        const copy = this.ownCopy(key, envelope.value);
+        this.l1.set(physical, copy, weight, expiresAt + this.options.graceMs, now, expiresAt, delta);
       }
     }
     return envelope.value;
@@ -228,7 +239,8 @@ export class CacheCore {
     const l2 = this.options.l2;
     if (l2 === undefined) return;
     try {
-      await l2.set(physical, { value, expiresAt: written.expiresAt, createdAt: written.at }, written.ttl);
+      const envelope = { value, expiresAt: written.expiresAt, createdAt: written.at, delta: written.delta };
+      await l2.set(physical, envelope, written.ttl + this.options.graceMs);
     } catch (error) {
       if (error instanceof TierUnavailableError) {
         counters.l2Errors++;
@@ -266,7 +278,8 @@ export class CacheCore {
   }
 
   /**
-   * Stores a value in the tiers with the TTL the settings give it.
+   * Stores a value in the L1 with the TTL the settings give it (kept for the grace beyond), and says
+   * what to write to L2. `delta` is how long the load took (XFetch's cost estimate).
    * @throws ValueTooLargeError over `maxEntryBytes` (counted; any older value dropped).
    */
   store(
@@ -276,6 +289,7 @@ export class CacheCore {
     value: unknown,
     settings: WriteSettings,
     ttlOverride?: number,
+    delta = 0,
   ): Written {
     const { options, l1 } = this;
     const weight = options.weigher(value);
@@ -290,7 +304,7 @@ export class CacheCore {
     }
     let ttl = ttlOverride ?? (value === null ? settings.nullTtl : settings.ttl);
     if (settings.ttlJitter > 0) ttl *= 1 + settings.ttlJitter * (2 * options.random() - 1);
-    l1?.set(physical, this.ownCopy(key, value), weight, now + ttl, now);
-    return { at: now, ttl, expiresAt: now + ttl };
+    l1?.set(physical, this.ownCopy(key, value), weight, now + ttl + options.graceMs, now, now + ttl, delta);
+    return { at: now, ttl, expiresAt: now + ttl, delta };
   }
 }

@@ -1,29 +1,34 @@
 /**
  * The envelope a shared tier stores, and its codec.
  *
- * Format (version 1): the JSON text of `[1, expiresAt, createdAt, value]` — times in epoch ms. JSON
+ * Format (version 2): the JSON text of `[2, expiresAt, createdAt, delta, value]` — times in epoch ms,
+ * `expiresAt` the end of freshness (the tier keeps the entry longer, for fail-safe grace), `delta` the
+ * milliseconds the load took (XFetch's cost estimate). Version 1, `[1, expiresAt, createdAt, value]`, is
+ * still read (with `delta` 0). JSON
  * because `JSON.parse` runs no code whatever the bytes say (unlike a codec that revives classes), and
  * it is the fastest codec V8 has for plain data. Only plain data is accepted, so what a reader gets back
  * from the shared tier is what the writer cached: plain objects, arrays, strings, finite numbers,
  * booleans and null (-0 reads back as 0). A Date, Map, Set, class instance, function, symbol, bigint or a non-finite number
  * would come back changed or not at all, so it is refused at encode time with an `InvalidValueError`.
  *
- * Decoding never throws: bytes that are not a version-1 envelope (garbage, truncated, a future version)
+ * Decoding never throws: bytes that are not a version-1 or version-2 envelope (garbage, truncated, a future version)
  * decode to `undefined`, which the tier counts and treats as a miss, and the next fill overwrites them.
  */
 import { InvalidValueError, ValueTooLargeError } from './errors.js';
 
 /** The version this codec writes; any other version reads as a miss. */
-export const ENVELOPE_VERSION = 1;
+export const ENVELOPE_VERSION = 2;
 
 /** An entry as a shared tier holds it. */
 export interface Envelope {
   /** The cached value (plain data). */
   readonly value: unknown;
-  /** Epoch ms after which the value is expired. */
+  /** Epoch ms after which the value is no longer fresh (it may still be served as stale within grace). */
   readonly expiresAt: number;
   /** Epoch ms when the value was written. */
   readonly createdAt: number;
+  /** How long the load that produced the value took, in ms (0: unknown, or written by `set`). */
+  readonly delta: number;
 }
 
 /**
@@ -42,7 +47,7 @@ export function encodeEnvelope(key: string, envelope: Envelope, maxBytes: number
     );
   }
   if (body === undefined) throw new InvalidValueError(key, 'undefined cannot be stored; use delete(key).');
-  const text = `[${ENVELOPE_VERSION},${envelope.expiresAt},${envelope.createdAt},${body}]`;
+  const text = `[${ENVELOPE_VERSION},${envelope.expiresAt},${envelope.createdAt},${envelope.delta},${body}]`;
   // A UTF-16 unit is at most 3 UTF-8 bytes: measure exactly only when the quick bound is exceeded.
   if (text.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(text, 'utf8');
@@ -51,7 +56,7 @@ export function encodeEnvelope(key: string, envelope: Envelope, maxBytes: number
   return text;
 }
 
-/** Decodes stored bytes; `undefined` for anything that is not a version-1 envelope within `maxBytes`. */
+/** Decodes stored bytes; `undefined` for anything that is not a version-1 or -2 envelope within `maxBytes`. */
 export function decodeEnvelope(raw: string | Buffer | null | undefined, maxBytes: number): Envelope | undefined {
   if (raw === null || raw === undefined) return undefined;
   if (raw.length > maxBytes) return undefined;
@@ -61,11 +66,23 @@ export function decodeEnvelope(raw: string | Buffer | null | undefined, maxBytes
   } catch {
     return undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 4 || parsed[0] !== ENVELOPE_VERSION) return undefined;
-  const [, expiresAt, createdAt, value] = parsed as [number, unknown, unknown, unknown];
+  if (!Array.isArray(parsed)) return undefined;
+  let delta: unknown = 0;
+  let value: unknown;
+  if (parsed.length === 5 && parsed[0] === ENVELOPE_VERSION) {
+    delta = parsed[3];
+    value = parsed[4];
+  } else if (parsed.length === 4 && parsed[0] === 1) {
+    value = parsed[3];
+  } else {
+    return undefined;
+  }
+  const expiresAt: unknown = parsed[1];
+  const createdAt: unknown = parsed[2];
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return undefined;
   if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) return undefined;
-  return { value, expiresAt, createdAt };
+  if (typeof delta !== 'number' || !(delta >= 0 && delta < Number.POSITIVE_INFINITY)) return undefined;
+  return { value, expiresAt, createdAt, delta };
 }
 
 /** A JSON.stringify replacer that throws on anything that would not come back the same. */

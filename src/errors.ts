@@ -11,6 +11,8 @@ export type TierCacheErrorCode =
   | 'ERR_TIERCACHE_INVALID_VALUE'
   | 'ERR_TIERCACHE_VALUE_TOO_LARGE'
   | 'ERR_TIERCACHE_LOADER'
+  | 'ERR_TIERCACHE_TIMEOUT'
+  | 'ERR_TIERCACHE_OVERLOADED'
   | 'ERR_TIERCACHE_TIER_UNAVAILABLE'
   | 'ERR_TIERCACHE_CLOSED';
 
@@ -85,6 +87,34 @@ export class LoaderError extends TierCacheError {
       'ERR_TIERCACHE_LOADER',
       `The loader for key ${describeKey(key)} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
       { key, cause },
+    );
+  }
+}
+
+/**
+ * A loader did not answer within `hardTimeout` and no stale value could stand in. Its `signal` has been
+ * aborted. Raise `hardTimeout`, make the loader faster, or set `grace` so a stale value can be served.
+ */
+export class TimeoutError extends TierCacheError {
+  constructor(key: string, timeoutMs: number) {
+    super(
+      'ERR_TIERCACHE_TIMEOUT',
+      `The loader for key ${describeKey(key)} did not answer within the hard timeout of ${timeoutMs} ms; its signal was aborted.`,
+      { key },
+    );
+  }
+}
+
+/**
+ * `maxConcurrentLoads` loads were already running in this instance and no stale value could stand in.
+ * Retry later, raise the limit, or set `grace` so stale values can be served under load.
+ */
+export class OverloadedError extends TierCacheError {
+  constructor(key: string, limit: number) {
+    super(
+      'ERR_TIERCACHE_OVERLOADED',
+      `Not loading key ${describeKey(key)}: ${limit} loads are already running (maxConcurrentLoads); retry later.`,
+      { key },
     );
   }
 }

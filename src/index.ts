@@ -19,9 +19,11 @@ export {
   InvalidKeyError,
   InvalidValueError,
   LoaderError,
+  OverloadedError,
   TierCacheError,
   type TierCacheErrorCode,
   TierUnavailableError,
+  TimeoutError,
   ValueTooLargeError,
 } from './errors.js';
 export { estimateSize } from './memory/weigher.js';

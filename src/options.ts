@@ -88,6 +88,39 @@ export interface CacheOptions {
    * loads by itself rather than hang. `false` turns it off. Default: `{ ttl: '5s', wait: '5s' }`.
    */
   lock?: { ttl?: Duration; wait?: Duration } | false;
+  /**
+   * Fail-safe: how long past its TTL a value is kept, to be served (as *stale*) when the loader throws,
+   * passes `softTimeout`, or `maxConcurrentLoads` is reached. The shared tier keeps entries for
+   * TTL + grace. Default: none (an expired value is gone).
+   */
+  grace?: Duration;
+  /**
+   * After a failed load served a stale value, the stale value counts as fresh for this long, so a
+   * failing database is asked again at most once per backoff per key (per instance). Default: `'30s'`.
+   */
+  graceBackoff?: Duration;
+  /**
+   * When a stale value exists and the loader has not answered after this long, callers get the stale
+   * value; the loader goes on in the background and fills the cache when it answers. Default: none.
+   */
+  softTimeout?: Duration;
+  /**
+   * The longest any caller waits on a loader: then callers get the stale value if there is one, else a
+   * `TimeoutError`, and the loader's `signal` is aborted. Default: none.
+   */
+  hardTimeout?: Duration;
+  /**
+   * Probabilistic early expiration (XFetch): a hit shortly before expiry refreshes the key in the
+   * background with probability `exp(−timeLeft / (loadTime × beta))`, so a popular key is reloaded by one
+   * caller before it expires, instead of by a herd after. `false` turns it off. Default: `{ beta: 1 }`.
+   */
+  earlyRefresh?: { beta?: number } | false;
+  /**
+   * Most loader calls running at once in this instance. Beyond it, callers get a stale value if there is
+   * one, else an `OverloadedError` at once: the database is shielded even from a burst of distinct cold
+   * keys. Default: no limit.
+   */
+  maxConcurrentLoads?: number;
 }
 
 /** Settings of the hit-rate health check. */
@@ -126,6 +159,15 @@ export interface ResolvedOptions {
   readonly health: { readonly threshold: number; readonly windowMs: number; readonly minRequests: number };
   readonly l2: SharedTier | undefined;
   readonly lock: { readonly ttlMs: number; readonly waitMs: number } | false;
+  /** 0 when fail-safe is off. */
+  readonly graceMs: number;
+  readonly graceBackoffMs: number;
+  /** `Infinity` when unset. */
+  readonly softTimeoutMs: number;
+  readonly hardTimeoutMs: number;
+  /** 0 when early refresh is off. */
+  readonly beta: number;
+  readonly maxConcurrentLoads: number;
 }
 
 /** Every default, in one place. */
@@ -138,6 +180,8 @@ export const DEFAULTS = {
   stats: true,
   health: { threshold: 0.9, window: '60s', minRequests: 1000 },
   lock: { ttl: '5s', wait: '5s' },
+  graceBackoff: '30s',
+  beta: 1,
 } as const;
 
 const CACHE_OPTION_NAMES = new Set<string>([
@@ -155,6 +199,12 @@ const CACHE_OPTION_NAMES = new Set<string>([
   'health',
   'l2',
   'lock',
+  'grace',
+  'graceBackoff',
+  'softTimeout',
+  'hardTimeout',
+  'earlyRefresh',
+  'maxConcurrentLoads',
 ]);
 const HEALTH_OPTION_NAMES = new Set<string>(['threshold', 'window', 'minRequests']);
 const L1_OPTION_NAMES = new Set<string>(['maxEntries', 'maxBytes']);
@@ -271,6 +321,28 @@ function resolveLock(value: unknown): ResolvedOptions['lock'] {
   return { ttlMs, waitMs: wait === undefined ? ttlMs : parseDuration(wait, 'lock.wait') };
 }
 
+function resolveEarlyRefresh(value: unknown): number {
+  if (value === false) return 0;
+  if (value === undefined) return DEFAULTS.beta;
+  if (typeof value !== 'object' || value === null) {
+    throw new ConfigError('earlyRefresh', 'expected { beta } (e.g. { beta: 1 }) or false.');
+  }
+  rejectUnknown(value, new Set(['beta']), 'earlyRefresh.');
+  const { beta } = value as { beta?: number };
+  if (beta === undefined) return DEFAULTS.beta;
+  if (typeof beta !== 'number' || !(beta > 0 && Number.isFinite(beta))) {
+    throw new ConfigError(
+      'earlyRefresh.beta',
+      `expected a finite number above 0 (1 is the usual), got ${String(beta)}.`,
+    );
+  }
+  return beta;
+}
+
+function optionalDuration(value: unknown, option: string): number {
+  return value === undefined ? Number.POSITIVE_INFINITY : parseDuration(value, option);
+}
+
 function resolveL2(value: unknown): SharedTier | undefined {
   if (value === undefined) return undefined;
   const tier = value as Partial<SharedTier>;
@@ -320,6 +392,15 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     health: resolveHealth(options.health),
     l2: resolveL2(options.l2),
     lock: resolveLock(options.lock),
+    graceMs: options.grace === undefined ? 0 : parseDuration(options.grace, 'grace'),
+    graceBackoffMs: parseDuration(options.graceBackoff ?? DEFAULTS.graceBackoff, 'graceBackoff'),
+    softTimeoutMs: optionalDuration(options.softTimeout, 'softTimeout'),
+    hardTimeoutMs: optionalDuration(options.hardTimeout, 'hardTimeout'),
+    beta: resolveEarlyRefresh(options.earlyRefresh),
+    maxConcurrentLoads:
+      options.maxConcurrentLoads === undefined
+        ? Number.POSITIVE_INFINITY
+        : positiveInteger(options.maxConcurrentLoads, 'maxConcurrentLoads'),
   };
 }
 

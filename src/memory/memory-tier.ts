@@ -72,6 +72,11 @@ const ADMIT_HASHDOS_THRESHOLD = 6;
 const ADMIT_HASHDOS_ODDS = 128;
 /** Slots the sweeper inspects per write: small enough to be free, large enough to outpace inserts. */
 const SWEEP_STEPS = 2;
+/** Numbers kept per slot in `#numbers`: expiry at offset 0, then these. */
+const NUMBERS = 4;
+const WEIGHT = 1;
+const FRESH_UNTIL = 2;
+const DELTA = 3;
 /** Sketch size for a tier bounded only by bytes, before it has seen how many entries it holds. */
 const INITIAL_SKETCH_CAPACITY = 1024;
 /** Slots allocated up front; the arrays double as the tier fills, up to its entry bound. */
@@ -117,8 +122,12 @@ export class MemoryTier {
   readonly #index = new Map<string, number>();
   readonly #keys: (string | undefined)[] = [];
   readonly #values: unknown[] = [];
-  /** Per slot: [expiresAt, weight]. */
+  /** Per slot: [expiresAt, weight, freshUntil, delta] (see NUMBERS). */
   #numbers: Float64Array;
+  /** Fresh-until time of the entry the last `get` or `peek` returned (before it, the value is stale). */
+  freshUntil = 0;
+  /** Load duration (ms) of the entry the last `get` or `peek` returned. */
+  delta = 0;
   readonly #links: LinkedSlots;
   readonly #free: number[] = [];
   #allocated: number;
@@ -168,7 +177,7 @@ export class MemoryTier {
     // One spare slot: a new entry is placed before eviction makes room for it.
     this.#maxSlots = limits.maxEntries + 1;
     this.#allocated = Math.min(this.#maxSlots, INITIAL_SLOTS);
-    this.#numbers = new Float64Array(this.#allocated * 2);
+    this.#numbers = new Float64Array(this.#allocated * NUMBERS);
     this.#links = new LinkedSlots(SEGMENTS, this.#allocated);
   }
 
@@ -191,27 +200,49 @@ export class MemoryTier {
   get(key: string, now: number): unknown {
     const slot = this.#index.get(key);
     if (slot === undefined) return MISS;
-    if ((this.#numbers[slot * 2] as number) <= now) {
+    if ((this.#numbers[slot * NUMBERS] as number) <= now) {
       this.#expire(slot);
       return MISS;
     }
     this.#sketch.incrementSeen(this.#links.records[slot * RECORD + HASH] as number);
     this.#reorder(slot);
     this.#hitsInSample++;
+    this.freshUntil = this.#numbers[slot * NUMBERS + FRESH_UNTIL] as number;
+    this.delta = this.#numbers[slot * NUMBERS + DELTA] as number;
     return this.#values[slot];
   }
 
   /** Returns the live value for a key without recording an access, or {@link MISS}. */
   peek(key: string, now: number): unknown {
     const slot = this.#index.get(key);
-    return slot !== undefined && (this.#numbers[slot * 2] as number) > now ? this.#values[slot] : MISS;
+    if (slot === undefined || (this.#numbers[slot * NUMBERS] as number) <= now) return MISS;
+    this.freshUntil = this.#numbers[slot * NUMBERS + FRESH_UNTIL] as number;
+    this.delta = this.#numbers[slot * NUMBERS + DELTA] as number;
+    return this.#values[slot];
+  }
+
+  /** Moves the end of a live entry's freshness (to mark it stale, or fresh for a backoff). */
+  setFreshUntil(key: string, freshUntil: number, now: number): boolean {
+    const slot = this.#index.get(key);
+    if (slot === undefined || (this.#numbers[slot * NUMBERS] as number) <= now) return false;
+    this.#numbers[slot * NUMBERS + FRESH_UNTIL] = Math.min(freshUntil, this.#numbers[slot * NUMBERS] as number);
+    return true;
   }
 
   /**
-   * Inserts or replaces an entry, then evicts down to the bounds.
+   * Inserts or replaces an entry, then evicts down to the bounds. The entry lives until `expiresAt`; it
+   * is fresh until `freshUntil` (earlier when fail-safe grace keeps it past its TTL).
    * @returns `false` (and drops any older entry) when the weight alone exceeds `maxBytes`.
    */
-  set(key: string, value: unknown, weight: number, expiresAt: number, now: number): boolean {
+  set(
+    key: string,
+    value: unknown,
+    weight: number,
+    expiresAt: number,
+    now: number,
+    freshUntil = expiresAt,
+    delta = 0,
+  ): boolean {
     let slot = this.#index.get(key);
     if (weight > this.#maxBytes) {
       if (slot !== undefined) this.#unlink(slot, 'invalidated', now);
@@ -219,13 +250,15 @@ export class MemoryTier {
     }
     if (slot !== undefined) {
       this.#values[slot] = value;
-      this.#numbers[slot * 2] = expiresAt;
-      const delta = weight - (this.#numbers[slot * 2 + 1] as number);
-      if (delta !== 0) {
+      this.#numbers[slot * NUMBERS] = expiresAt;
+      this.#numbers[slot * NUMBERS + FRESH_UNTIL] = freshUntil;
+      this.#numbers[slot * NUMBERS + DELTA] = delta;
+      const change = weight - (this.#numbers[slot * NUMBERS + WEIGHT] as number);
+      if (change !== 0) {
         const segment = this.#segmentOf(slot);
-        this.#links.weight[segment] = (this.#links.weight[segment] as number) + delta;
-        this.#weight += delta;
-        this.#numbers[slot * 2 + 1] = weight;
+        this.#links.weight[segment] = (this.#links.weight[segment] as number) + change;
+        this.#weight += change;
+        this.#numbers[slot * NUMBERS + WEIGHT] = weight;
       }
       this.#sketch.increment(this.#links.records[slot * RECORD + HASH] as number);
       this.#reorder(slot);
@@ -238,8 +271,10 @@ export class MemoryTier {
       this.#values[slot] = value;
       this.#links.records[slot * RECORD + HASH] = hash;
       this.#removals?.forget(hash | 0);
-      this.#numbers[slot * 2] = expiresAt;
-      this.#numbers[slot * 2 + 1] = weight;
+      this.#numbers[slot * NUMBERS] = expiresAt;
+      this.#numbers[slot * NUMBERS + WEIGHT] = weight;
+      this.#numbers[slot * NUMBERS + FRESH_UNTIL] = freshUntil;
+      this.#numbers[slot * NUMBERS + DELTA] = delta;
       this.#stamp(slot, WINDOW);
       this.#links.push(WINDOW, slot, weight);
       this.#weight += weight;
@@ -313,7 +348,7 @@ export class MemoryTier {
     const segment = this.#segmentOf(slot);
     if (segment === PROBATION) {
       // A second look while on probation earns a place in the protected segment.
-      const weight = this.#numbers[slot * 2 + 1] as number;
+      const weight = this.#numbers[slot * NUMBERS + WEIGHT] as number;
       links.remove(PROBATION, slot, weight);
       this.#stamp(slot, PROTECTED);
       links.push(PROTECTED, slot, weight);
@@ -351,7 +386,7 @@ export class MemoryTier {
       links.head[PROTECTED] !== NIL
     ) {
       const demoted = links.head[PROTECTED] as number;
-      const weight = this.#numbers[demoted * 2 + 1] as number;
+      const weight = this.#numbers[demoted * NUMBERS + WEIGHT] as number;
       links.remove(PROTECTED, demoted, weight);
       this.#stamp(demoted, PROBATION);
       links.push(PROBATION, demoted, weight);
@@ -401,11 +436,11 @@ export class MemoryTier {
         evict = candidate;
         victim = links.next(victim);
         candidate = NIL;
-      } else if ((numbers[candidate * 2] as number) <= now) {
+      } else if ((numbers[candidate * NUMBERS] as number) <= now) {
         // Dead entries go first, whatever their popularity.
         evict = candidate;
         candidate = links.next(candidate);
-      } else if ((numbers[victim * 2] as number) <= now) {
+      } else if ((numbers[victim * NUMBERS] as number) <= now) {
         evict = victim;
         victim = links.next(victim);
       } else if (this.#admit(candidate, victim)) {
@@ -416,7 +451,7 @@ export class MemoryTier {
         evict = candidate;
         candidate = links.next(candidate);
       }
-      if ((numbers[evict * 2] as number) <= now) this.#expire(evict);
+      if ((numbers[evict * NUMBERS] as number) <= now) this.#expire(evict);
       else this.#unlink(evict, 'evicted', now);
     }
   }
@@ -431,7 +466,7 @@ export class MemoryTier {
       links.head[WINDOW] !== NIL
     ) {
       const moved = links.head[WINDOW] as number;
-      const weight = this.#numbers[moved * 2 + 1] as number;
+      const weight = this.#numbers[moved * NUMBERS + WEIGHT] as number;
       links.remove(WINDOW, moved, weight);
       this.#stamp(moved, PROBATION);
       links.push(PROBATION, moved, weight);
@@ -491,7 +526,7 @@ export class MemoryTier {
       const segment = probationHead !== NIL ? PROBATION : PROTECTED;
       const slot = links.head[segment] as number;
       if (slot === NIL) return;
-      const weight = this.#numbers[slot * 2 + 1] as number;
+      const weight = this.#numbers[slot * NUMBERS + WEIGHT] as number;
       if (
         (links.count[WINDOW] as number) + 1 > this.#windowMaxEntries ||
         (links.weight[WINDOW] as number) + weight > this.#windowMaxBytes
@@ -509,13 +544,13 @@ export class MemoryTier {
     for (let step = 0; step < SWEEP_STEPS; step++) {
       const slot = this.#sweepCursor;
       this.#sweepCursor = slot + 1 >= this.#used ? 0 : slot + 1;
-      if (this.#keys[slot] !== undefined && (this.#numbers[slot * 2] as number) <= now) this.#expire(slot);
+      if (this.#keys[slot] !== undefined && (this.#numbers[slot * NUMBERS] as number) <= now) this.#expire(slot);
     }
   }
 
   #expire(slot: number): void {
     // Remembered as of its expiry time, so a later miss can tell how long after expiry it came back.
-    this.#unlink(slot, 'expired', this.#numbers[slot * 2] as number);
+    this.#unlink(slot, 'expired', this.#numbers[slot * NUMBERS] as number);
   }
 
   #unlink(slot: number, cause: RemovalCause, at: number): void {
@@ -524,7 +559,7 @@ export class MemoryTier {
     else if (cause === 'expired') this.counters.expirations++;
     if (cause !== 'invalidated' && this.#sketch.frequency(hash) <= 1) this.counters.removedUnread++;
     this.#removals?.record(hash, cause, at);
-    const weight = this.#numbers[slot * 2 + 1] as number;
+    const weight = this.#numbers[slot * NUMBERS + WEIGHT] as number;
     this.#index.delete(this.#keys[slot] as string);
     this.#links.remove(this.#segmentOf(slot), slot, weight);
     this.#weight -= weight;
@@ -542,7 +577,7 @@ export class MemoryTier {
   }
 
   #grow(allocated: number): void {
-    this.#numbers = extended(this.#numbers, allocated * 2);
+    this.#numbers = extended(this.#numbers, allocated * NUMBERS);
     this.#links.grow(allocated);
     this.#allocated = allocated;
   }

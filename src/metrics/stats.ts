@@ -39,6 +39,16 @@ export class Counters {
   collapsed = 0;
   refusedTooLarge = 0;
   superseded = 0;
+  /** Callers answered with a stale value (fail-safe). */
+  staleServed = 0;
+  /** Loads that passed `softTimeout` (stale served) or `hardTimeout`. */
+  loadTimeouts = 0;
+  /** Loads refused by `maxConcurrentLoads`. */
+  overloaded = 0;
+  /** Background refreshes started (early expiration). */
+  refreshes = 0;
+  /** Background refreshes (and loads finishing after a soft timeout) that failed; no caller saw them. */
+  refreshErrors = 0;
 }
 
 /** Counter names, for summing and differencing without listing them twice. */
@@ -117,6 +127,20 @@ export interface BusStats {
   readonly gaps: number;
 }
 
+/** Figures of freshness and fail-safe: stale serving, timeouts, load limits, early refresh. */
+export interface FreshnessStats {
+  /** Callers answered with a stale value because the loader failed, timed out, or was over its limit. */
+  readonly staleServed: number;
+  /** Loads that passed `softTimeout` or `hardTimeout`. */
+  readonly timeouts: number;
+  /** Loads refused by `maxConcurrentLoads`. */
+  readonly overloaded: number;
+  /** Background refreshes started by early expiration (XFetch). */
+  readonly refreshes: number;
+  /** Background loads that failed (no caller saw the error). */
+  readonly refreshErrors: number;
+}
+
 /** A snapshot of a cache's (or a namespace's) counters. */
 export interface CacheStats {
   /** The namespace path these figures cover, `/` for the root (which covers every namespace). */
@@ -145,6 +169,8 @@ export interface CacheStats {
   readonly refusedTooLarge: number;
   /** Loaded values not stored because a write, delete or clear of the key arrived while they loaded. */
   readonly superseded: number;
+  /** Stale serving, timeouts, load limits and early refreshes. */
+  readonly freshness: FreshnessStats;
   /** Loads in flight now (cache-wide). */
   readonly inFlight: number;
   /** Latency percentiles (cache-wide); `undefined` with `stats: false`. */
@@ -228,6 +254,13 @@ export function snapshot(
     collapsed: counters.collapsed,
     refusedTooLarge: counters.refusedTooLarge,
     superseded: counters.superseded,
+    freshness: {
+      staleServed: counters.staleServed,
+      timeouts: counters.loadTimeouts,
+      overloaded: counters.overloaded,
+      refreshes: counters.refreshes,
+      refreshErrors: counters.refreshErrors,
+    },
     inFlight,
     latency,
     health,

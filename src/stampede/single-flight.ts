@@ -17,6 +17,10 @@ export interface Flight<T> {
   fromSharedTier: boolean;
   /** Whatever the flight's starter wants its joiners to see (the cache keeps the miss explanation here). */
   note: unknown;
+  /** A value past its TTL but within grace, found on the way: what fail-safe serves if the load fails. */
+  stale: { readonly value: unknown } | undefined;
+  /** Set when the flight's callers got the stale value (the load failed, timed out, or was refused). */
+  servedStale: boolean;
 }
 
 /** A map of keys to their in-progress {@link Flight}s. */
@@ -43,6 +47,8 @@ export class SingleFlight<T> {
       superseded: false,
       fromSharedTier: false,
       note: undefined,
+      stale: undefined,
+      servedStale: false,
     };
     this.#flights.set(key, flight);
     (flight as { promise: Promise<T> }).promise = this.#settle(key, flight, run);

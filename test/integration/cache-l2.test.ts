@@ -110,7 +110,7 @@ describe('cache over a shared Redis tier (standalone)', () => {
     // Read twice: the flight's lookup, and the lock holder's look-again; one miss for the caller.
     assert.equal(l2.counters.corrupt, corruptBefore + 2);
     assert.equal(cache.stats().misses, 1);
-    assert.match(await server.cli('GET', redisKey('tiercache:', 'k')), /^\[1,.*"fresh"\]$/);
+    assert.match(await server.cli('GET', redisKey('tiercache:', 'k')), /^\[2,.*"fresh"\]$/);
   });
 
   it('refuses to set a value the shared tier cannot hold, and keeps no copy anywhere', async () => {

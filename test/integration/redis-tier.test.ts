@@ -7,7 +7,12 @@ import { createRedisTier, type RedisTier } from '../../src/redis/redis-tier.js';
 import { connectCluster, connectRedis } from '../helpers/clients.js';
 import { RedisCluster, RedisServer } from '../helpers/redis-server.js';
 
-const envelope = (value: unknown, ttlMs = 60_000) => ({ value, expiresAt: Date.now() + ttlMs, createdAt: Date.now() });
+const envelope = (value: unknown, ttlMs = 60_000) => ({
+  value,
+  expiresAt: Date.now() + ttlMs,
+  createdAt: Date.now(),
+  delta: 0,
+});
 const menus = (key: string) => physicalKey(namespacePrefix(['menus']), key);
 const users = (key: string) => physicalKey(namespacePrefix(['users']), key);
 

@@ -5,7 +5,7 @@ import { decodeEnvelope, encodeEnvelope } from '../../src/entry.js';
 import { InvalidValueError, ValueTooLargeError } from '../../src/index.js';
 
 const MAX = 1024 * 1024;
-const envelope = (value: unknown) => ({ value, expiresAt: 2_000_000, createdAt: 1_000_000 });
+const envelope = (value: unknown) => ({ value, expiresAt: 2_000_000, createdAt: 1_000_000, delta: 12.5 });
 
 describe('envelope codec', () => {
   it('round-trips plain data exactly', () => {
@@ -58,13 +58,20 @@ describe('envelope codec', () => {
       'garbage',
       '\x00\xff\xfe',
       good.slice(0, -3),
-      good.replace('[1,', '[2,'),
+      good.replace('[2,', '[3,'),
+      good.replace('[2,', '[1,'),
+      good.replace(',12.5,', ',-1,'),
       '[1,"soon",1,2]',
       '{"v":1}',
       Buffer.from([0xc3, 0x28, 0xa0]),
     ];
     for (const raw of bad) assert.equal(decodeEnvelope(raw, MAX), undefined, String(raw));
     assert.equal(decodeEnvelope(good, 10), undefined, 'over the decode cap');
+    assert.deepEqual(
+      decodeEnvelope('[1,2000000,1000000,{"a":1}]', MAX),
+      { ...envelope({ a: 1 }), delta: 0 },
+      'v1 reads',
+    );
     fc.assert(
       fc.property(fc.string(), (raw) => {
         const decoded = decodeEnvelope(raw, MAX);
