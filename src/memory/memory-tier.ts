@@ -124,10 +124,8 @@ export class MemoryTier {
   readonly #values: unknown[] = [];
   /** Per slot: [expiresAt, weight, freshUntil, delta] (see NUMBERS). */
   #numbers: Float64Array;
-  /** Fresh-until time of the entry the last `get` or `peek` returned (before it, the value is stale). */
-  freshUntil = 0;
-  /** Load duration (ms) of the entry the last `get` or `peek` returned. */
-  delta = 0;
+  /** Slot of the entry the last `get` or `peek` returned: a small integer is the cheapest thing to store per hit. */
+  #lastSlot = 0;
   readonly #links: LinkedSlots;
   readonly #free: number[] = [];
   #allocated: number;
@@ -207,17 +205,25 @@ export class MemoryTier {
     this.#sketch.incrementSeen(this.#links.records[slot * RECORD + HASH] as number);
     this.#reorder(slot);
     this.#hitsInSample++;
-    this.freshUntil = this.#numbers[slot * NUMBERS + FRESH_UNTIL] as number;
-    this.delta = this.#numbers[slot * NUMBERS + DELTA] as number;
+    this.#lastSlot = slot;
     return this.#values[slot];
+  }
+
+  /** Fresh-until time of the entry the last `get` or `peek` returned (before it, the value is stale). */
+  get freshUntil(): number {
+    return this.#numbers[this.#lastSlot * NUMBERS + FRESH_UNTIL] as number;
+  }
+
+  /** Load duration (ms) of the entry the last `get` or `peek` returned. */
+  get delta(): number {
+    return this.#numbers[this.#lastSlot * NUMBERS + DELTA] as number;
   }
 
   /** Returns the live value for a key without recording an access, or {@link MISS}. */
   peek(key: string, now: number): unknown {
     const slot = this.#index.get(key);
     if (slot === undefined || (this.#numbers[slot * NUMBERS] as number) <= now) return MISS;
-    this.freshUntil = this.#numbers[slot * NUMBERS + FRESH_UNTIL] as number;
-    this.delta = this.#numbers[slot * NUMBERS + DELTA] as number;
+    this.#lastSlot = slot;
     return this.#values[slot];
   }
 
