@@ -388,8 +388,9 @@ class TierCache implements Cache {
     // Look again now that this call owns the flight: with a remote tier between the miss and here,
     // another flight may have filled the key meanwhile (groupcache's load() does the same).
     const l1 = this.#l1;
-    const filled = l1 === undefined ? MISS : l1.peek(physical, this.#clock.now());
-    if (filled !== MISS && this.#clock.now() < (l1 as MemoryTier).freshUntil) return filled as T;
+    const now = this.#clock.now();
+    const filled = l1 === undefined ? MISS : l1.peek(physical, now);
+    if (filled !== MISS && now < (l1 as MemoryTier).freshUntil) return filled as T;
     const l2 = core.options.l2;
     if (l2 === undefined) return this.#loadAndStore(job);
     const shared = await core.readShared(this.#counters, physical, key, flight);
@@ -595,13 +596,11 @@ class TierCache implements Cache {
     flight.servedStale = true;
     const l1 = this.#l1;
     const core = this.#core;
-    if (l1 !== undefined && !flight.superseded && !core.closed) {
+    if (l1 !== undefined && !flight.superseded) {
       const now = this.#clock.now();
       const until = now + core.options.graceBackoffMs;
-      if (!l1.setFreshUntil(physical, until, now)) {
-        const weight = core.options.weigher(stale);
-        if (weight <= core.options.maxEntryBytes) l1.set(physical, core.ownCopy(key, stale), weight, until, now);
-      }
+      // The stale copy came from L2 when the L1 no longer holds it.
+      if (!l1.setFreshUntil(physical, until, now)) core.fillL1(physical, key, stale, until, now);
     }
     return stale as T;
   }

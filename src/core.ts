@@ -214,15 +214,30 @@ export class CacheCore {
     }
     // Every caller of the flight counts this as a hit.
     if (flight !== undefined) flight.fromSharedTier = true;
-    if (this.l1 !== undefined && flight?.superseded !== true && !this.closed) {
-      const weight = this.options.weigher(envelope.value);
-      if (weight <= this.options.maxEntryBytes) {
-        const { expiresAt, delta } = envelope;
-        const copy = this.ownCopy(key, envelope.value);
-        this.l1.set(physical, copy, weight, expiresAt + this.options.graceMs, now, expiresAt, delta);
-      }
+    if (flight?.superseded !== true) {
+      const { expiresAt, delta } = envelope;
+      this.fillL1(physical, key, envelope.value, expiresAt + this.options.graceMs, now, expiresAt, delta);
     }
     return envelope.value;
+  }
+
+  /**
+   * Copies a value that is already cached elsewhere (L2, or a stale copy being served) into the L1, if
+   * there is one, the cache is open, and the value is within `maxEntryBytes`.
+   */
+  fillL1(
+    physical: string,
+    key: string,
+    value: unknown,
+    expiresAt: number,
+    now: number,
+    freshUntil = expiresAt,
+    delta = 0,
+  ): void {
+    if (this.l1 === undefined || this.closed) return;
+    const weight = this.options.weigher(value);
+    if (weight > this.options.maxEntryBytes) return;
+    this.l1.set(physical, this.ownCopy(key, value), weight, expiresAt, now, freshUntil, delta);
   }
 
   /**
