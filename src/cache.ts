@@ -820,7 +820,7 @@ class TierCache implements Cache {
       const keepMs = envelope.expiresAt + core.options.graceMs - now;
       await l2.set(physical, { ...envelope, expiresAt: now }, Math.max(1, keepMs));
     });
-    core.publish('delete', physical);
+    core.publish('expire', physical);
   }
 
   async writeThrough<T>(key: string, value: T, persist: (value: T) => unknown, options?: CallOptions): Promise<void> {

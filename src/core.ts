@@ -15,7 +15,7 @@ import { type Removal, RemovalLog } from './metrics/removal-log.js';
 import { addCounters, Counters } from './metrics/stats.js';
 import type { ResolvedOptions, WriteSettings } from './options.js';
 import { type Flight, SingleFlight } from './stampede/single-flight.js';
-import type { BusEvent, SharedTier } from './tier.js';
+import type { BusEvent, InvalidationMessage, SharedTier } from './tier.js';
 
 /** Removals remembered per unit of L1 capacity: enough to estimate the hit rate at 4× the capacity. */
 const REMOVAL_LOG_FACTOR = 3;
@@ -106,6 +106,10 @@ export class CacheCore {
     if (event.op === 'delete') {
       this.flights.supersedeKey(event.key);
       this.l1?.delete(event.key, now);
+    } else if (event.op === 'expire') {
+      // Stale from now on, but still there to serve if the reload fails (fail-safe grace).
+      this.flights.supersedeKey(event.key);
+      this.l1?.setFreshUntil(event.key, now, now);
     } else if (event.key === '') {
       this.flights.supersede();
       this.l1?.clear(now);
@@ -118,7 +122,7 @@ export class CacheCore {
   }
 
   /** Tells other instances to drop their copies (no-op without a bus). */
-  publish(op: 'delete' | 'clear', key: string): void {
+  publish(op: InvalidationMessage['op'], key: string): void {
     this.options.l2?.publishInvalidation?.({ op, key, origin: this.instanceId });
   }
 

@@ -13,8 +13,11 @@ export interface LockHandle {
 
 /** An invalidation carried by the bus: a key id or a prefix, never a value. */
 export interface InvalidationMessage {
-  /** `delete`: drop one key; `clear`: drop every key starting with `key` (`''`: everything). */
-  readonly op: 'delete' | 'clear';
+  /**
+   * `delete`: drop one key; `expire`: keep the key only as a stale fallback (see `Cache.expire`);
+   * `clear`: drop every key starting with `key` (`''`: everything).
+   */
+  readonly op: 'delete' | 'expire' | 'clear';
   /** A physical key, or a physical key prefix. */
   readonly key: string;
   /** Who published it; a subscriber registered with the same origin does not receive it. */

@@ -196,9 +196,10 @@ export function diagnose(window: Counters, removed: number, removedUnread: numbe
         estimatedHitRate,
         meanRereadAfterExpiryMs: meanGap,
         message:
-          `${pct(dominance)} of misses re-read keys that had expired: they are read again about every ` +
-          `${seconds(ttlMs + meanGap)} but live ${seconds(ttlMs)}. Raise the TTL above the re-read interval ` +
-          '(with ttlJitter), or refresh hot keys ahead of expiry.',
+          // The gap is measured; the TTL the keys had is not (a per-call ttl may differ from the default).
+          `${pct(dominance)} of misses re-read keys that had expired, on average ${seconds(meanGap)} after ` +
+          `expiry: a TTL that much longer would have served them (the default TTL is ${seconds(ttlMs)}). ` +
+          'Raise the TTL (with ttlJitter), or refresh hot keys ahead of expiry.',
       };
     }
     case 'capacity-too-small':

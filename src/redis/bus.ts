@@ -24,13 +24,16 @@ const MAX_QUEUED = 10_000;
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 2000;
 
+const WIRE_OPS = { delete: 'd', expire: 'e', clear: 'c' } as const satisfies Record<InvalidationMessage['op'], string>;
+const OPS_BY_WIRE: Record<string, InvalidationMessage['op'] | undefined> = { d: 'delete', e: 'expire', c: 'clear' };
+
 interface WireMessage {
   /** Publisher's instance id. */
   i: string;
   /** Publisher's sequence number. */
   s: number;
-  /** `d` delete or `c` clear. */
-  o: 'd' | 'c';
+  /** `d` delete, `e` expire (keep as a stale fallback) or `c` clear. */
+  o: 'd' | 'e' | 'c';
   /** Key or prefix. */
   k: string;
   /** Origin: the publishing cache. */
@@ -173,7 +176,7 @@ export class RedisBus {
         const wire: WireMessage = {
           i: this.instanceId,
           s: this.#sequence + 1,
-          o: message.op === 'delete' ? 'd' : 'c',
+          o: WIRE_OPS[message.op],
           k: message.key,
           ...(message.origin === undefined ? {} : { g: message.origin }),
         };
@@ -217,7 +220,9 @@ export class RedisBus {
     const last = this.#lastSeen.get(wire.i);
     this.#lastSeen.set(wire.i, wire.s);
     if (last !== undefined && wire.s !== last + 1) this.#reportGap();
-    const event: InvalidationMessage = { op: wire.o === 'd' ? 'delete' : 'clear', key: wire.k, origin: wire.g };
+    const op = OPS_BY_WIRE[wire.o];
+    // An op this version does not know (a newer publisher) is treated as the safe one: delete.
+    const event: InvalidationMessage = { op: op ?? 'delete', key: wire.k, origin: wire.g };
     for (const [handler, origin] of this.#handlers) if (origin === undefined || origin !== wire.g) handler(event);
   }
 

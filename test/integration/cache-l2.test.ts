@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import {
   type Cache,
+  type CacheOptions,
   createCache,
   createRedisTier,
   InvalidValueError,
@@ -216,10 +217,10 @@ describe('invalidation bus', () => {
   const tiers: RedisTier[] = [];
 
   /** An instance with its own connection (and so its own bus), as a separate process would have. */
-  function instance(): Cache {
+  function instance(options: Partial<CacheOptions> = {}): Cache {
     const tier = createRedisTier({ client: server.url, timeout: '200ms', breakerFailures: 2, breakerOpen: '100ms' });
     tiers.push(tier);
-    return createCache({ ttl: '1m', l2: tier });
+    return createCache({ ttl: '1m', l2: tier, ...options });
   }
 
   async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -262,6 +263,24 @@ describe('invalidation bus', () => {
     await server.cli('PUBLISH', 'tiercache:bus', JSON.stringify({ i: 'elsewhere', s: 3, o: 'd', k: 'other' }));
     await eventually(() => a.stats().bus?.gaps === 1, 'a sees the gap');
     assert.equal(a.stats().l1?.entries, 0);
+  });
+
+  it('expire on one instance leaves the others their copy as a stale fallback, not a hole', async () => {
+    const a = instance({ grace: '1h' });
+    const b = instance({ grace: '1h' });
+    assert.equal(await b.getOrLoad('kept', async () => 'v1'), 'v1');
+    await a.expire('kept');
+    await eventually(() => (b.stats().bus?.received ?? 0) >= 1, 'b hears of the expiry');
+    // Even with the shared copy gone, b's own stale copy answers while the database fails.
+    await server.cli('DEL', redisKey('tiercache:', 'kept'));
+    let loads = 0;
+    const failing = async () => {
+      loads++;
+      throw new Error('database down');
+    };
+    assert.equal(await b.getOrLoad('kept', failing), 'v1');
+    assert.equal(loads, 1, 'the expired copy is not fresh: b tried the database first');
+    assert.equal(b.stats().freshness.staleServed, 1);
   });
 
   it('after Redis returns, an instance that missed invalidations does not serve them', async () => {

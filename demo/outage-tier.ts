@@ -1,0 +1,56 @@
+/**
+ * A shared tier with an off switch, for the "Redis outage" scenario: while `down`, every call fails at
+ * once as a refused connection would, so the cache's timeouts, breaker and fall-through to the loader
+ * do what they would in a real outage — without stopping a Redis server other processes may share.
+ */
+import { type SharedTier, TierUnavailableError } from '../src/index.js';
+
+type Tier = SharedTier;
+
+/** Wraps `inner`; flip `down` to simulate an outage. */
+export class OutageTier implements Tier {
+  readonly name: string;
+  down = false;
+  readonly #inner: Tier;
+
+  constructor(inner: Tier) {
+    this.#inner = inner;
+    this.name = inner.name;
+  }
+
+  #check(): void {
+    if (this.down) throw new TierUnavailableError(this.name, 'connection refused (demo outage scenario)');
+  }
+
+  get: Tier['get'] = async (key) => {
+    this.#check();
+    return this.#inner.get(key);
+  };
+  set: Tier['set'] = async (key, envelope, ttlMs) => {
+    this.#check();
+    return this.#inner.set(key, envelope, ttlMs);
+  };
+  delete: Tier['delete'] = async (key) => {
+    this.#check();
+    return this.#inner.delete(key);
+  };
+  clear: Tier['clear'] = async (prefix) => {
+    this.#check();
+    return this.#inner.clear(prefix);
+  };
+  close: Tier['close'] = () => this.#inner.close();
+  tryLock: Tier['tryLock'] = async (key, ttlMs) => {
+    this.#check();
+    return this.#inner.tryLock?.(key, ttlMs);
+  };
+  waitForFill: Tier['waitForFill'] = async (key, timeoutMs) => {
+    if (this.down) return;
+    return this.#inner.waitForFill?.(key, timeoutMs);
+  };
+  announceFill: Tier['announceFill'] = async (key) => {
+    if (!this.down) await this.#inner.announceFill?.(key);
+  };
+  publishInvalidation: Tier['publishInvalidation'] = (message) => this.#inner.publishInvalidation?.(message);
+  onInvalidation: Tier['onInvalidation'] = (handler, origin) =>
+    this.#inner.onInvalidation?.(handler, origin) ?? (() => {});
+}
