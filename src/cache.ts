@@ -2,7 +2,7 @@
  * The facade: the read path (cache-aside `getOrLoad`) and the write path, over the tiers. Nothing here
  * knows how a tier stores things; it decides what to look up, who loads, and what to store.
  */
-import { CacheCore, type MissExplanation, type Written } from './core.js';
+import { CacheCore, type MissExplanation, type SharedWrite, type Written } from './core.js';
 import {
   CacheClosedError,
   ConfigError,
@@ -166,6 +166,8 @@ interface FlightNote {
 
 /** A lock waiter re-reads L2 at least this often, in case a fill notification was lost. */
 const FILL_POLL_MS = 100;
+/** A plain write to the shared tier (`set`). */
+const WRITE: SharedWrite = { kind: 'write' };
 
 class TierCache implements Cache {
   readonly #core: CacheCore;
@@ -276,15 +278,18 @@ class TierCache implements Cache {
   async #refresh<T>(job: LoadJob<T>): Promise<T | undefined> {
     const l2 = this.#core.options.l2;
     const lock = this.#core.options.lock;
-    if (l2?.tryLock === undefined || lock === false) return this.#loadAndStore(job);
-    const held = await l2.tryLock(job.physical, lock.ttlMs).catch(() => undefined);
-    if (held === undefined) return undefined; // another instance is refreshing it (or no lock service)
+    if (l2 === undefined) return this.#loadAndStore(job);
+    const locking = l2.tryLock !== undefined && lock !== false;
+    const held = locking ? await l2.tryLock?.(job.physical, lock.ttlMs).catch(() => undefined) : undefined;
+    if (locking && held === undefined) return undefined; // another instance is refreshing it (or no lock service)
     try {
+      // The key is still cached, so no lookup precedes this load: read its version alone.
+      job.flight.version = await l2.version?.(job.physical).catch(() => undefined);
       const value = await this.#loadAndStore(job);
-      await l2.announceFill?.(job.physical);
+      if (held !== undefined) await l2.announceFill?.(job.physical);
       return value;
     } finally {
-      await held.release();
+      await held?.release();
     }
   }
 
@@ -393,13 +398,14 @@ class TierCache implements Cache {
     if (filled !== MISS && now < (l1 as MemoryTier).freshUntil) return filled as T;
     const l2 = core.options.l2;
     if (l2 === undefined) return this.#loadAndStore(job);
-    const shared = await core.readShared(this.#counters, physical, key, flight);
-    if (shared !== MISS) return shared as T;
     const lock = core.options.lock;
-    if (lock === false || l2.tryLock === undefined || l2.waitForFill === undefined) {
-      return this.#loadAndStore(job);
-    }
-    return this.#loadUnderLock(l2, lock, job);
+    const locking = lock !== false && l2.tryLock !== undefined && l2.waitForFill !== undefined;
+    // Without the lock this lookup is the last before loading, so it reads the version too; with it,
+    // the re-check under the lock does (a plain GET keeps the L2-hit path at one key).
+    const shared = await core.readShared(this.#counters, physical, key, flight, false, !locking);
+    if (shared !== MISS) return shared as T;
+    if (!locking) return this.#loadAndStore(job);
+    return this.#loadUnderLock(l2, lock as Exclude<typeof lock, false>, job);
   }
 
   /**
@@ -430,7 +436,7 @@ class TierCache implements Cache {
         try {
           // Look once more now that the lock is ours: the previous holder may have filled the key and
           // released between our L2 miss and our lock (measured: without this, 2 loads for 4 processes).
-          const shared = await core.readShared(counters, physical, key, flight, true);
+          const shared = await core.readShared(counters, physical, key, flight, true, true);
           if (shared !== MISS) return shared as T;
           const value = await this.#loadAndStore(job);
           // The value is in L2: wake the waiters and free the lock in one pipelined round trip. Both are
@@ -457,10 +463,11 @@ class TierCache implements Cache {
         physical,
         Math.min(remaining, FILL_POLL_MS),
       ).catch(() => undefined);
-      let shared = await core.readShared(counters, physical, key, flight, true);
+      // Versioned: if the wait runs out, this instance loads, and these were its last looks.
+      let shared = await core.readShared(counters, physical, key, flight, true, true);
       if (shared === MISS) {
         await woken;
-        shared = await core.readShared(counters, physical, key, flight, true);
+        shared = await core.readShared(counters, physical, key, flight, true, true);
       }
       if (shared !== MISS) return shared as T;
     }
@@ -500,6 +507,7 @@ class TierCache implements Cache {
       // it fills the cache when it answers. The callers have the stale value now.
       const late = core.flights.start(job.physical, (own) => {
         own.note = { explanation: undefined, callers: 0 } satisfies FlightNote;
+        own.version = flight.version;
         return running.then((settled) => {
           if (!settled.ok) throw settled.error;
           return this.#store({ ...job, flight: own }, settled);
@@ -582,7 +590,7 @@ class TierCache implements Cache {
       return value;
     }
     // Waiters (and, with the distributed lock, other instances) are released once L2 holds the value.
-    await core.writeShared(counters, physical, value, written, false);
+    await core.writeShared(counters, physical, value, written, { kind: 'load', version: flight.version });
     return value;
   }
 
@@ -689,7 +697,9 @@ class TierCache implements Cache {
     if (core.options.l2 !== undefined) {
       // Issued in one tick: the client pipelines them, one round trip per node.
       const found = await Promise.all(
-        keys.map((key) => core.readShared(counters, physicalKey(this.#prefix, key), key, flights.get(key))),
+        keys.map((key) =>
+          core.readShared(counters, physicalKey(this.#prefix, key), key, flights.get(key), false, true),
+        ),
       );
       missing = [];
       keys.forEach((key, i) => {
@@ -735,7 +745,7 @@ class TierCache implements Cache {
         const physical = physicalKey(this.#prefix, key);
         try {
           const written = core.store(counters, physical, key, value, settings);
-          await core.writeShared(counters, physical, value, written, false);
+          await core.writeShared(counters, physical, value, written, { kind: 'load', version: flight.version });
         } catch (error) {
           if (!(error instanceof ValueTooLargeError || error instanceof InvalidValueError)) throw error;
         }
@@ -775,7 +785,8 @@ class TierCache implements Cache {
     return this.#set(key, value, options);
   }
 
-  async #set(key: string, value: unknown, options: CallOptions | undefined): Promise<void> {
+  /** `set`, or a write-through's store (`kind`: with the version read before the database write). */
+  async #set(key: string, value: unknown, options: CallOptions | undefined, kind: SharedWrite = WRITE): Promise<void> {
     const core = this.#core;
     this.#check(key);
     const malformed = malformedKeyError(key);
@@ -788,7 +799,7 @@ class TierCache implements Cache {
     core.flights.supersedeKey(physical);
     const written = core.store(this.#counters, physical, key, value, settings);
     try {
-      await core.writeShared(this.#counters, physical, value, written, true);
+      await core.writeShared(this.#counters, physical, value, written, kind);
     } catch (error) {
       // The shared tier cannot hold it: keep no copy anywhere rather than one other instances never see.
       this.#l1?.delete(physical, this.#clock.now());
@@ -831,9 +842,25 @@ class TierCache implements Cache {
         `writeThrough needs a function (value) => your database write, got ${typeof persist}.`,
       );
     }
-    // The source of truth first: a cache that is ahead of its database serves what never happened.
+    // What the cache would refuse is refused before the database is written.
+    if (value === undefined) {
+      throw new InvalidValueError(key, 'undefined cannot be cached; call delete(key) to remove a value.');
+    }
+    const malformed = malformedKeyError(key);
+    if (malformed !== undefined) throw malformed;
+    const l2 = this.#core.options.l2;
+    if (l2?.writeIfVersion === undefined || l2.version === undefined) {
+      // The source of truth first: a cache that is ahead of its database serves what never happened.
+      await persist(value);
+      return this.#set(key, value, options);
+    }
+    // Optimistic: note the key's version, write the database, then store only if no other write moved
+    // the version meanwhile. Two racing writers cannot tell whose database write landed last, so on a
+    // race the key is invalidated instead, and the next read loads what the database holds.
+    const version = await l2.version(physicalKey(this.#prefix, key)).catch(() => undefined);
     await persist(value);
-    await this.set(key, value, options);
+    // Without a version (L2 down) the store is a plain set, whose failure is counted there.
+    return this.#set(key, value, options, version === undefined ? WRITE : { kind: 'writeThrough', version });
   }
 
   async has(key: string): Promise<boolean> {

@@ -27,6 +27,11 @@ const REMOVAL_LOG_MAX = 1_000_000;
 /** Why the L1 lacks a key: its removal, `'seen'` (by the sketch only), or `undefined` (a first read). */
 export type MissExplanation = Removal | 'seen' | undefined;
 
+/** What kind of shared-tier write {@link CacheCore.writeShared} makes (see there). */
+export type SharedWrite =
+  | { readonly kind: 'write' }
+  | { readonly kind: 'load' | 'writeThrough'; readonly version: string | undefined };
+
 /** When and for how long a value was written. */
 export interface Written {
   readonly at: number;
@@ -188,7 +193,8 @@ export class CacheCore {
   /**
    * Looks a key up in the shared tier and, on a hit, fills the L1 for the entry's remaining TTL (an L1
    * copy never outlives its source). Failures are counted and read as a miss; a `recheck` miss is not
-   * counted again.
+   * counted again. `versioned` (on a tier that keeps versions) also reads the key's version into the
+   * flight, in the same round trip: the lookup that may precede a load.
    */
   async readShared(
     counters: Counters,
@@ -196,11 +202,18 @@ export class CacheCore {
     key: string,
     flight?: Flight<unknown>,
     recheck = false,
+    versioned = false,
   ): Promise<unknown> {
     const l2 = this.options.l2 as SharedTier;
     let envelope: Envelope | undefined;
     try {
-      envelope = await l2.get(physical);
+      if (versioned && flight !== undefined && l2.getVersioned !== undefined) {
+        const read = await l2.getVersioned(physical);
+        envelope = read.envelope;
+        flight.version = read.version;
+      } else {
+        envelope = await l2.get(physical);
+      }
     } catch (error) {
       if (!(error instanceof TierUnavailableError)) throw error;
       counters.l2Errors++;
@@ -245,33 +258,53 @@ export class CacheCore {
   }
 
   /**
-   * Writes a value to the shared tier. Unavailability is counted and absorbed; a value the tier cannot
-   * hold is counted, and rethrown when `strict` (an explicit `set`).
+   * Writes a value to the shared tier, as one of:
+   *
+   * - a **write** (`set`): stored, and on a versioned tier the key's version moves;
+   * - a **load** with the version read before loading: stored only if the version has not moved, else
+   *   dropped from L2 and L1 and counted (`staleLoadsDropped`) — a write won the race. A load whose
+   *   version could not be read stays in L1 only: storing it blind could overwrite newer data;
+   * - a **write-through** with the version read before the database write: stored if unraced, else the
+   *   key is invalidated everywhere (`writeConflicts`) and the next read loads.
+   *
+   * Unavailability is counted and absorbed; a value the tier cannot hold is counted, and rethrown for
+   * writes (loads just stay out of L2). @returns false when the value was dropped or invalidated.
    */
   async writeShared(
     counters: Counters,
     physical: string,
     value: unknown,
     written: Written,
-    strict: boolean,
-  ): Promise<void> {
+    kind: SharedWrite,
+  ): Promise<boolean> {
     const l2 = this.options.l2;
-    if (l2 === undefined) return;
+    if (l2 === undefined) return true;
+    let stored = true;
     try {
       const envelope = { value, expiresAt: written.expiresAt, createdAt: written.at, delta: written.delta };
-      await l2.set(physical, envelope, written.ttl + this.options.graceMs);
+      const ttlMs = written.ttl + this.options.graceMs;
+      if (kind.kind === 'write' || l2.setIfVersion === undefined) await l2.set(physical, envelope, ttlMs);
+      else if (kind.version === undefined) return true;
+      else if (kind.kind === 'load') stored = await l2.setIfVersion(physical, envelope, ttlMs, kind.version);
+      else stored = (await l2.writeIfVersion?.(physical, envelope, ttlMs, kind.version)) ?? true;
     } catch (error) {
       if (error instanceof TierUnavailableError) {
         counters.l2Errors++;
-        return;
+        return true;
       }
       if (error instanceof InvalidValueError || error instanceof ValueTooLargeError) {
         counters.l2Refused++;
-        if (strict) throw error;
-        return;
+        if (kind.kind !== 'load') throw error;
+        return true;
       }
       throw error;
     }
+    if (!stored) {
+      if (kind.kind === 'load') counters.staleLoadsDropped++;
+      else counters.writeConflicts++;
+      this.l1?.delete(physical, this.options.clock.now());
+    }
+    return stored;
   }
 
   /** Runs a shared-tier removal, counting and absorbing unavailability. */

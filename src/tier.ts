@@ -40,14 +40,35 @@ export interface SharedTier {
   readonly name: string;
   /** The entry for a key, or `undefined` on a miss (including bytes that do not decode). */
   get(key: string): Promise<Envelope | undefined>;
-  /** Stores an entry that the tier drops after `ttlMs`. */
+  /**
+   * Stores an entry that the tier drops after `ttlMs`. This is a write: on a versioned tier it moves
+   * the key's version, so loads that started before it cannot store their (older) values.
+   */
   set(key: string, envelope: Envelope, ttlMs: number): Promise<void>;
-  /** Removes a key. */
+  /** Removes a key (a write: moves the version too). */
   delete(key: string): Promise<void>;
   /** Removes every key that starts with `keyPrefix` (`''`: every key of this cache). */
   clear(keyPrefix: string): Promise<void>;
   /** Releases what the tier opened (not a client the caller passed in). */
   close(): Promise<void>;
+  /**
+   * Versioned tiers close the stale-set race (a load reads the database, a write lands and invalidates,
+   * the load then stores its old value for a whole TTL): every write moves a per-key version; a load
+   * reads the version before it queries and stores with {@link setIfVersion}, which drops the store if
+   * the version moved. `getVersioned` is `get` plus the version in one round trip; `version` alone is for
+   * a background refresh of a key that is still cached.
+   */
+  getVersioned?(key: string): Promise<{ readonly envelope: Envelope | undefined; readonly version: string }>;
+  /** The key's version now: an opaque token (see {@link getVersioned}). */
+  version?(key: string): Promise<string>;
+  /** Stores a loaded entry only if the key's version is still `version`. @returns whether it stored. */
+  setIfVersion?(key: string, envelope: Envelope, ttlMs: number, version: string): Promise<boolean>;
+  /**
+   * A write-through's store: if the version is still `version` (read before the database write), store
+   * and move it; otherwise another write raced this one and nobody knows which reached the database
+   * last, so remove the key (and move the version) and let the next read load. @returns whether it stored.
+   */
+  writeIfVersion?(key: string, envelope: Envelope, ttlMs: number, version: string): Promise<boolean>;
   /** Tries to take the load lock of a key for `ttlMs`; `undefined` when another holder has it. */
   tryLock?(key: string, ttlMs: number): Promise<LockHandle | undefined>;
   /** Resolves (never rejects) when any instance announces that the key's value landed, or after `timeoutMs`. */

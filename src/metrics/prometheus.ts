@@ -134,7 +134,23 @@ export function registerPrometheus(cache: Cache, options: PrometheusOptions = {}
     namespaceCounter('load_errors_total', 'Loader calls that threw.', 'loadErrors'),
     namespaceCounter('collapsed_total', 'Calls that joined a load already in flight.', 'collapsed'),
     namespaceCounter('refused_too_large_total', 'Values not cached: over maxEntryBytes.', 'refusedTooLarge'),
-    namespaceCounter('stale_sets_refused_total', 'Loaded values not stored: a write overtook them.', 'superseded'),
+    scraped(
+      'counter',
+      'stale_sets_refused_total',
+      'Loaded values not stored because a write overtook them: in this instance, or by the shared version.',
+      ['namespace', 'by'],
+      () =>
+        byNamespace((c) => [
+          [{ by: 'local-write' }, c.superseded],
+          [{ by: 'version' }, c.staleLoadsDropped],
+        ]),
+    ),
+    namespaceCounter('write_conflicts_total', 'Write-throughs raced by another write: invalidated.', 'writeConflicts'),
+    namespaceCounter('stale_served_total', 'Callers answered with a stale value (fail-safe).', 'staleServed'),
+    namespaceCounter('load_timeouts_total', 'Loads past their soft or hard timeout.', 'loadTimeouts'),
+    namespaceCounter('overloaded_total', 'Loads refused by maxConcurrentLoads.', 'overloaded'),
+    namespaceCounter('refreshes_total', 'Background refreshes started (early expiration).', 'refreshes'),
+    namespaceCounter('refresh_errors_total', 'Background loads that failed; no caller saw them.', 'refreshErrors'),
     scraped(
       'counter',
       'tier_errors_total',

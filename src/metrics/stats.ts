@@ -49,6 +49,10 @@ export class Counters {
   refreshes = 0;
   /** Background refreshes (and loads finishing after a soft timeout) that failed; no caller saw them. */
   refreshErrors = 0;
+  /** Loaded values not stored because the key's shared-tier version moved while they loaded (a write won). */
+  staleLoadsDropped = 0;
+  /** Write-throughs that found another write racing them, and invalidated the key instead of storing. */
+  writeConflicts = 0;
 }
 
 /** Counter names, for summing and differencing without listing them twice. */
@@ -139,6 +143,13 @@ export interface FreshnessStats {
   readonly refreshes: number;
   /** Background loads that failed (no caller saw the error). */
   readonly refreshErrors: number;
+  /**
+   * Loaded values not stored because a write moved the key's version while they loaded: the stale-set
+   * race, closed. (Loads overtaken by a write in this instance count as `superseded`.)
+   */
+  readonly staleLoadsDropped: number;
+  /** Write-throughs raced by another write: the key was invalidated rather than stored. */
+  readonly writeConflicts: number;
 }
 
 /** A snapshot of a cache's (or a namespace's) counters. */
@@ -260,6 +271,8 @@ export function snapshot(
       overloaded: counters.overloaded,
       refreshes: counters.refreshes,
       refreshErrors: counters.refreshErrors,
+      staleLoadsDropped: counters.staleLoadsDropped,
+      writeConflicts: counters.writeConflicts,
     },
     inFlight,
     latency,

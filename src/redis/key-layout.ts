@@ -1,16 +1,19 @@
 /**
  * How physical keys (see `keys.ts`) become Redis keys and channels:
  *
- * - value: `<prefix>d:<escaped physical key>`
- * - lock:  `<prefix>l:<escaped physical key>`
+ * - value:   `<prefix>d:{<escaped physical key>}`
+ * - version: `<prefix>v:{<escaped physical key>}` (bumped by every write; loads store only if unchanged)
+ * - lock:    `<prefix>l:{<escaped physical key>}`
  * - channels: `<prefix>fill` (a value landed; waiters wake) and `<prefix>bus` (invalidations)
  *
- * The one-letter kinds keep values and locks apart whatever the caller's key says.
+ * The one-letter kinds keep values, versions and locks apart whatever the caller's key says. The braces
+ * are a Redis Cluster hash tag around the escaped key: a key's value, version and lock share one slot,
+ * so one Lua script can read and write them together (compare-and-set against the version).
  *
- * Escaping percent-encodes `%`, `{` and `}`. Without it, a caller's `{…}` would become a Redis Cluster
- * hash tag and pin unrelated keys to one slot (and one node); with it, every key hashes on its whole
- * name. Percent-encoding `%` itself keeps the mapping injective, so distinct physical keys stay
- * distinct Redis keys. Glob characters need no escaping in keys; they are escaped only in the SCAN
+ * Escaping percent-encodes `%`, `{` and `}`. Without it, a caller's `{…}` would end the hash tag early
+ * and pin unrelated keys to one slot; with it, the tag is always the whole escaped key, so keys spread
+ * over the slots by their whole name. Percent-encoding `%` itself keeps the mapping injective, so
+ * distinct physical keys stay distinct Redis keys. (Physical keys are never empty, so the tag never is.) Glob characters need no escaping in keys; they are escaped only in the SCAN
  * patterns that `clear()` uses, so `*` in a key never widens a clear.
  */
 import { ConfigError } from '../errors.js';
@@ -37,12 +40,17 @@ export function escapeKey(physical: string): string {
 
 /** The Redis key holding a physical key's value. */
 export function redisKey(prefix: string, physical: string): string {
-  return `${prefix}d:${escapeKey(physical)}`;
+  return `${prefix}d:{${escapeKey(physical)}}`;
 }
 
-/** The Redis key of a physical key's load lock. */
+/** The Redis key holding a physical key's write version (same slot as its value). */
+export function versionKey(prefix: string, physical: string): string {
+  return `${prefix}v:{${escapeKey(physical)}}`;
+}
+
+/** The Redis key of a physical key's load lock (same slot as its value). */
 export function lockKey(prefix: string, physical: string): string {
-  return `${prefix}l:${escapeKey(physical)}`;
+  return `${prefix}l:{${escapeKey(physical)}}`;
 }
 
 /** The channel announcing that a key's value has landed. */
@@ -57,5 +65,5 @@ export function busChannel(prefix: string): string {
 
 /** A SCAN MATCH pattern for every value key whose physical key starts with `physicalPrefix`. */
 export function redisPattern(prefix: string, physicalPrefix: string): string {
-  return `${redisKey(prefix, physicalPrefix).replace(GLOB_SPECIAL, '\\$&')}*`;
+  return `${`${prefix}d:{${escapeKey(physicalPrefix)}`.replace(GLOB_SPECIAL, '\\$&')}*`;
 }

@@ -20,7 +20,7 @@
  *   compare-and-delete Lua script, so a holder whose lock expired cannot free someone else's. Waiters
  *   wake on a fill notification (`bus.ts`); the lock's expiry bounds every wait.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { decodeEnvelope, type Envelope, encodeEnvelope } from '../entry.js';
 import { ConfigError, TierUnavailableError } from '../errors.js';
 import { type Clock, type Duration, parseDuration } from '../options.js';
@@ -28,7 +28,7 @@ import type { BusEvent, InvalidationMessage, LockHandle, SharedTier } from '../t
 import { RedisBus } from './bus.js';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
 import { isClient, isCluster, ownClient, type RedisClient, type RedisClusterClient } from './client.js';
-import { checkPrefix, lockKey, redisKey, redisPattern } from './key-layout.js';
+import { checkPrefix, lockKey, redisKey, redisPattern, versionKey } from './key-layout.js';
 
 /** Options of {@link createRedisTier}. */
 export interface RedisTierOptions {
@@ -79,6 +79,32 @@ interface PendingCall {
 /** Deletes the lock only if it still holds this holder's token. */
 const RELEASE_SCRIPT =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+/**
+ * How long a key's version outlives its last write. A load that read version '0' (never written) and
+ * runs longer than this after a write could store old data; loads are bounded by seconds in practice.
+ */
+const VERSION_TTL_MS = 60 * 60 * 1000;
+/** The versioned writes, as Lua scripts over a key's value (KEYS[1]) and version (KEYS[2]), same slot. */
+const SCRIPTS = {
+  /** A write: move the version, store. ARGV: payload, px, version ttl. */
+  write: `redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1`,
+  /** A delete: move the version, remove. ARGV: version ttl. */
+  remove: `redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return redis.call('UNLINK', KEYS[1])`,
+  /** A load's store: only if the version is still the one read before loading. ARGV: payload, px, version. */
+  storeIf: `if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1`,
+  /** A write-through's store: as `write` if unraced, else as `remove`. ARGV: payload, px, version, version ttl. */
+  writeIf: `local seen = redis.call('GET', KEYS[2]) or '0'
+redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if seen == ARGV[3] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+redis.call('UNLINK', KEYS[1]) return 0`,
+} as const;
+type ScriptName = keyof typeof SCRIPTS;
+const SHAS = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, source]) => [name, createHash('sha1').update(source).digest('hex')]),
+) as Record<ScriptName, string>;
 const DEFAULTS = {
   prefix: 'tiercache:',
   timeout: '500ms',
@@ -156,6 +182,21 @@ export class RedisTier implements SharedTier {
     const raw: string | Buffer | null = await this.#call('GET', key, () =>
       this.#client.get(redisKey(this.#prefix, key)),
     );
+    return this.#decode(raw);
+  }
+
+  async getVersioned(key: string): Promise<{ envelope: Envelope | undefined; version: string }> {
+    const [raw, version] = await this.#call('MGET', key, () =>
+      this.#client.mGet([redisKey(this.#prefix, key), versionKey(this.#prefix, key)]),
+    );
+    return { envelope: this.#decode(raw ?? null), version: String(version ?? '0') };
+  }
+
+  async version(key: string): Promise<string> {
+    return String((await this.#call('GET', key, () => this.#client.get(versionKey(this.#prefix, key)))) ?? '0');
+  }
+
+  #decode(raw: string | Buffer | null): Envelope | undefined {
     if (raw === null) {
       this.counters.misses++;
       return undefined;
@@ -172,14 +213,35 @@ export class RedisTier implements SharedTier {
 
   async set(key: string, envelope: Envelope, ttlMs: number): Promise<void> {
     const text = encodeEnvelope(key, envelope, this.#maxBytes);
-    const px = Math.max(1, Math.ceil(ttlMs));
-    await this.#call('SET', key, () =>
-      this.#client.set(redisKey(this.#prefix, key), text, { expiration: { type: 'PX', value: px } }),
-    );
+    await this.#script('write', key, [text, px(ttlMs), String(VERSION_TTL_MS)]);
+  }
+
+  async setIfVersion(key: string, envelope: Envelope, ttlMs: number, version: string): Promise<boolean> {
+    const text = encodeEnvelope(key, envelope, this.#maxBytes);
+    return (await this.#script('storeIf', key, [text, px(ttlMs), version])) === 1;
+  }
+
+  async writeIfVersion(key: string, envelope: Envelope, ttlMs: number, version: string): Promise<boolean> {
+    const text = encodeEnvelope(key, envelope, this.#maxBytes);
+    return (await this.#script('writeIf', key, [text, px(ttlMs), version, String(VERSION_TTL_MS)])) === 1;
   }
 
   async delete(key: string): Promise<void> {
-    await this.#call('UNLINK', key, () => this.#client.unlink(redisKey(this.#prefix, key)));
+    await this.#script('remove', key, [String(VERSION_TTL_MS)]);
+  }
+
+  /** Runs a versioned-write script on a key's value and version: by hash, loading it on first use. */
+  #script(name: ScriptName, key: string, args: string[]): Promise<unknown> {
+    const keys = [redisKey(this.#prefix, key), versionKey(this.#prefix, key)];
+    return this.#call(name, key, async () => {
+      try {
+        return await this.#client.evalSha(SHAS[name], { keys, arguments: args });
+      } catch (error) {
+        // A server that has not seen the script yet (or was restarted, or a failover): send it whole.
+        if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+        return this.#client.eval(SCRIPTS[name], { keys, arguments: args });
+      }
+    });
   }
 
   async clear(keyPrefix: string): Promise<void> {
@@ -293,6 +355,9 @@ export class RedisTier implements SharedTier {
     }
   }
 }
+
+/** A TTL in whole milliseconds, at least 1, as Redis wants it. */
+const px = (ttlMs: number): string => String(Math.max(1, Math.ceil(ttlMs)));
 
 async function clearNode(node: RedisClient, pattern: string): Promise<void> {
   let cursor = '0';

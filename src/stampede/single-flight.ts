@@ -21,6 +21,8 @@ export interface Flight<T> {
   stale: { readonly value: unknown } | undefined;
   /** Set when the flight's callers got the stale value (the load failed, timed out, or was refused). */
   servedStale: boolean;
+  /** The key's shared-tier version read before loading: the load stores only if it is unchanged. */
+  version: string | undefined;
 }
 
 /** A map of keys to their in-progress {@link Flight}s. */
@@ -49,6 +51,7 @@ export class SingleFlight<T> {
       note: undefined,
       stale: undefined,
       servedStale: false,
+      version: undefined,
     };
     this.#flights.set(key, flight);
     (flight as { promise: Promise<T> }).promise = this.#settle(key, flight, run);

@@ -240,6 +240,12 @@ describe('Prometheus export', () => {
       tiercache_collapsed_total: 'counter',
       tiercache_refused_too_large_total: 'counter',
       tiercache_stale_sets_refused_total: 'counter',
+      tiercache_write_conflicts_total: 'counter',
+      tiercache_stale_served_total: 'counter',
+      tiercache_load_timeouts_total: 'counter',
+      tiercache_overloaded_total: 'counter',
+      tiercache_refreshes_total: 'counter',
+      tiercache_refresh_errors_total: 'counter',
       tiercache_tier_errors_total: 'counter',
       tiercache_lock_waits_total: 'counter',
       tiercache_lock_timeouts_total: 'counter',
@@ -260,6 +266,8 @@ describe('Prometheus export', () => {
     assert.equal(samples.get('tiercache_misses_total{namespace="/",tier="l1",cause="expired"}'), 1);
     assert.equal(samples.get('tiercache_loads_total{namespace="/"}'), 2);
     assert.equal(samples.get('tiercache_load_errors_total{namespace="/"}'), 1);
+    assert.equal(samples.get('tiercache_stale_sets_refused_total{namespace="/",by="version"}'), 0);
+    assert.equal(samples.get('tiercache_stale_served_total{namespace="/"}'), 0);
     assert.equal(samples.get('tiercache_expirations_total{tier="l1"}'), cache.stats().l1?.expirations);
     assert.equal(cache.stats().l1?.expirations, 2, "'gone' on read, and '1' swept by the next write");
     assert.equal(samples.get('tiercache_entries{tier="l1"}'), cache.stats().l1?.entries);

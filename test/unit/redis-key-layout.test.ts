@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ConfigError } from '../../src/index.js';
 import { namespacePrefix, physicalKey } from '../../src/keys.js';
-import { checkPrefix, redisKey, redisPattern } from '../../src/redis/key-layout.js';
+import { checkPrefix, escapeKey, lockKey, redisKey, redisPattern, versionKey } from '../../src/redis/key-layout.js';
 
 /** Keys built from the characters that break naive schemes. */
 const nasty = fc.string({
@@ -68,11 +68,21 @@ describe('Redis key layout', () => {
     );
   });
 
-  it('leaves no hash tag in a key, whatever braces the caller used', () => {
+  it("hashes a key's value, version and lock on the whole escaped key, whatever braces the caller used", () => {
+    /** What Redis Cluster hashes: the text between the first `{` and the next `}`, if non-empty. */
+    const hashTag = (redis: string) => {
+      const open = redis.indexOf('{');
+      const close = open === -1 ? -1 : redis.indexOf('}', open + 1);
+      return close > open + 1 ? redis.slice(open + 1, close) : redis;
+    };
     fc.assert(
       fc.property(nasty, (key) => {
-        const redis = redisKey('tc:', physicalKey('', key));
-        assert.ok(!redis.includes('{') && !redis.includes('}'));
+        const physical = physicalKey('', key);
+        const tag = hashTag(redisKey('tc:', physical));
+        assert.equal(tag, escapeKey(physical));
+        assert.ok(!/[{}]/.test(tag));
+        assert.equal(hashTag(versionKey('tc:', physical)), tag);
+        assert.equal(hashTag(lockKey('tc:', physical)), tag);
       }),
     );
   });
