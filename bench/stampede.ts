@@ -5,9 +5,9 @@
  * when the parent says go, so the herd is real. Goal: exactly one load across the 4 processes, waiters
  * woken by notification (p99 near the loader time), single-process p99 ≤ 25 ms.
  */
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RedisServer } from '../test/helpers/redis-server.js';
+import { runHerd } from './lib/herd.js';
 import { printTable } from './lib/report.js';
 
 interface Result {
@@ -23,32 +23,9 @@ const LOADER_MS = 20;
 const WORKER = fileURLToPath(new URL('./stampede-worker.ts', import.meta.url));
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
-/** Starts `count` workers, waits until all are ready, releases them together, collects results. */
-async function herd(name: string, url: string, key: string, count: number): Promise<Result[]> {
-  const children = Array.from({ length: count }, () =>
-    fork(WORKER, [name, url, key, String(CALLERS / count), String(LOADER_MS)], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    }),
-  );
-  const results = children.map(
-    (child) =>
-      new Promise<Result>((resolve, reject) => {
-        child.on('message', (message: { result?: Result }) => {
-          if (message.result !== undefined) resolve(message.result);
-        });
-        child.once('exit', (code) =>
-          code === 0 ? undefined : reject(new Error(`${name} worker exited with ${code}`)),
-        );
-      }),
-  );
-  await Promise.all(
-    children.map(
-      (child) => new Promise<void>((resolve) => child.on('message', (m: { ready?: boolean }) => m.ready && resolve())),
-    ),
-  );
-  for (const child of children) child.send({ go: true });
-  return Promise.all(results);
+/** Runs the contender's herd: `count` processes sharing `CALLERS` between them. */
+function herd(name: string, url: string, key: string, count: number): Promise<Result[]> {
+  return runHerd<Result>(WORKER, [name, url, key, String(CALLERS / count), String(LOADER_MS)], count);
 }
 
 const server = await RedisServer.start();

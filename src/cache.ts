@@ -3,6 +3,7 @@
  * knows how a tier stores things; it decides what to look up, who loads, and what to store.
  */
 import { CacheCore, type MissExplanation, type SharedWrite, type Written } from './core.js';
+import type { Envelope } from './entry.js';
 import {
   CacheClosedError,
   ConfigError,
@@ -25,6 +26,7 @@ import {
   type CallOptions,
   type Duration,
   parseDuration,
+  type ResolvedOptions,
   resolveCallOptions,
   resolveOptions,
   type WriteSettings,
@@ -183,6 +185,8 @@ class TierCache implements Cache {
   readonly #copyOnRead: boolean;
   /** XFetch's beta (0: off) and random source. */
   readonly #beta: number;
+  /** Refresh-ahead's window (0: off): hits closer than this to expiry may refresh. */
+  readonly #aheadMs: number;
   readonly #random: () => number;
 
   constructor(core: CacheCore, segments: readonly string[]) {
@@ -196,6 +200,7 @@ class TierCache implements Cache {
     this.#maxKeyLength = core.options.maxKeyLength;
     this.#copyOnRead = core.options.copyOnRead;
     this.#beta = core.options.beta;
+    this.#aheadMs = core.options.refreshAhead?.windowMs ?? 0;
     this.#random = core.options.random;
   }
 
@@ -236,8 +241,11 @@ class TierCache implements Cache {
           if (trace !== undefined) trace.outcome = 'hit';
           // XFetch draws only within XFETCH_HORIZON load times of expiry: elsewhere it cannot fire.
           const cost = l1.delta * this.#beta;
-          if (freshUntil - now < cost * XFETCH_HORIZON && xfetchFires(now, freshUntil, cost, this.#random)) {
-            this.#refreshEarly(physical, key, loader, options);
+          const left = freshUntil - now;
+          if (left < cost * XFETCH_HORIZON && xfetchFires(now, freshUntil, cost, this.#random)) {
+            this.#refreshEarly(physical, key, loader, options, freshUntil, false);
+          } else if (left < this.#aheadMs) {
+            this.#refreshAhead(l1, physical, key, loader, options, freshUntil);
           }
           return Promise.resolve((this.#copyOnRead ? structuredClone(value) : value) as T);
         }
@@ -255,7 +263,14 @@ class TierCache implements Cache {
    * current value; the load runs under the key's single-flight and distributed lock, and its failures
    * reach no caller.
    */
-  #refreshEarly<T>(physical: string, key: string, loader: Loader<T>, options: CallOptions | undefined): void {
+  #refreshEarly<T>(
+    physical: string,
+    key: string,
+    loader: Loader<T>,
+    options: CallOptions | undefined,
+    freshUntil: number,
+    ahead: boolean,
+  ): void {
     const core = this.#core;
     if (core.flights.get(physical) !== undefined) return;
     let settings: WriteSettings;
@@ -265,17 +280,47 @@ class TierCache implements Cache {
       return; // the caller's own read already succeeded; bad options fail its next miss loudly
     }
     this.#counters.refreshes++;
+    if (ahead) core.refreshingAhead++;
     const flight = core.flights.start(physical, (own) => {
       own.note = { explanation: undefined, callers: 0 } satisfies FlightNote;
-      return this.#refresh({ flight: own, physical, key, loader, settings });
+      return this.#refresh({ flight: own, physical, key, loader, settings }, freshUntil);
     });
-    flight.promise.catch(() => {
-      this.#counters.refreshErrors++;
-    });
+    flight.promise.then(
+      () => {
+        if (ahead) core.refreshingAhead--;
+      },
+      () => {
+        if (ahead) core.refreshingAhead--;
+        this.#counters.refreshErrors++;
+      },
+    );
   }
 
-  /** A refresh's work: load under the distributed lock if there is one (skip if another instance holds it). */
-  async #refresh<T>(job: LoadJob<T>): Promise<T | undefined> {
+  /**
+   * Refresh-ahead: a hit within the window of expiry reloads the key in the background if it is read
+   * often enough (the sketch's estimate) and fewer than `concurrency` refreshes are running.
+   */
+  #refreshAhead<T>(
+    l1: MemoryTier,
+    physical: string,
+    key: string,
+    loader: Loader<T>,
+    options: CallOptions | undefined,
+    freshUntil: number,
+  ): void {
+    const core = this.#core;
+    const ahead = core.options.refreshAhead as NonNullable<ResolvedOptions['refreshAhead']>;
+    if (core.refreshingAhead >= ahead.concurrency || core.flights.get(physical) !== undefined) return;
+    if (l1.lastFrequency < ahead.minReads) return;
+    this.#refreshEarly(physical, key, loader, options, freshUntil, true);
+  }
+
+  /**
+   * A refresh's work: under the distributed lock if there is one (skip if another instance holds it),
+   * look at L2 first — another instance may have refreshed the key already (its entry outlives ours,
+   * `freshUntil`), and then its value is taken instead of loading again — else load and store.
+   */
+  async #refresh<T>(job: LoadJob<T>, freshUntil: number): Promise<T | undefined> {
     const l2 = this.#core.options.l2;
     const lock = this.#core.options.lock;
     if (l2 === undefined) return this.#loadAndStore(job);
@@ -283,13 +328,41 @@ class TierCache implements Cache {
     const held = locking ? await l2.tryLock?.(job.physical, lock.ttlMs).catch(() => undefined) : undefined;
     if (locking && held === undefined) return undefined; // another instance is refreshing it (or no lock service)
     try {
-      // The key is still cached, so no lookup precedes this load: read its version alone.
-      job.flight.version = await l2.version?.(job.physical).catch(() => undefined);
+      const newer = await this.#newerShared(l2, job, freshUntil);
+      if (newer !== MISS) return newer as T;
       const value = await this.#loadAndStore(job);
       if (held !== undefined) await l2.announceFill?.(job.physical);
       return value;
     } finally {
       await held?.release();
+    }
+  }
+
+  /**
+   * For a refresh: the key's L2 entry if it is fresher than ours (filled into L1), else {@link MISS}; the
+   * key's version is noted on the flight either way, for the load that follows.
+   */
+  async #newerShared(l2: SharedTier, job: LoadJob<unknown>, freshUntil: number): Promise<unknown> {
+    const { flight, physical, key } = job;
+    const core = this.#core;
+    try {
+      let envelope: Envelope | undefined;
+      if (l2.getVersioned === undefined) {
+        envelope = await l2.get(physical);
+      } else {
+        const read = await l2.getVersioned(physical);
+        envelope = read.envelope;
+        flight.version = read.version;
+      }
+      if (envelope === undefined || envelope.expiresAt <= freshUntil) return MISS;
+      const now = this.#clock.now();
+      const { expiresAt, delta } = envelope;
+      core.fillL1(physical, key, envelope.value, expiresAt + core.options.graceMs, now, expiresAt, delta);
+      return envelope.value;
+    } catch (error) {
+      if (!(error instanceof TierUnavailableError)) throw error;
+      this.#counters.l2Errors++;
+      return MISS; // no version known: the load that follows stays in L1
     }
   }
 

@@ -56,6 +56,8 @@ export class CacheCore {
   readonly controllers = new Set<AbortController>();
   /** Loader calls running now (for `maxConcurrentLoads`), including ones finishing after a soft timeout. */
   loading = 0;
+  /** Refresh-ahead loads running now (bounded by `refreshAhead.concurrency`). */
+  refreshingAhead = 0;
   readonly namespaces = new Map<string, NamespaceCounters>();
   readonly latency: LatencyRecorder | undefined;
   readonly health: HealthMonitor | undefined;

@@ -116,6 +116,13 @@ export interface CacheOptions {
    */
   earlyRefresh?: { beta?: number } | false;
   /**
+   * Refresh-ahead (Caffeine's refreshAfterWrite): a hit within `window` of a key's expiry, on a key read
+   * at least `minReads` times recently (the frequency sketch's estimate), reloads it in the background,
+   * so keys read often never go missing and keys read rarely just expire. At most `concurrency`
+   * refreshes run at once; their failures reach no caller and are counted. Default: off.
+   */
+  refreshAhead?: { window: Duration; concurrency?: number; minReads?: number } | false;
+  /**
    * Most loader calls running at once in this instance. Beyond it, callers get a stale value if there is
    * one, else an `OverloadedError` at once: the database is shielded even from a burst of distinct cold
    * keys. Default: no limit.
@@ -167,6 +174,10 @@ export interface ResolvedOptions {
   readonly hardTimeoutMs: number;
   /** 0 when early refresh is off. */
   readonly beta: number;
+  /** Refresh-ahead, or `undefined` when off. */
+  readonly refreshAhead:
+    | { readonly windowMs: number; readonly concurrency: number; readonly minReads: number }
+    | undefined;
   readonly maxConcurrentLoads: number;
 }
 
@@ -182,6 +193,8 @@ export const DEFAULTS = {
   lock: { ttl: '5s', wait: '5s' },
   graceBackoff: '30s',
   beta: 1,
+  refreshAheadConcurrency: 4,
+  refreshAheadMinReads: 2,
 } as const;
 
 const CACHE_OPTION_NAMES = new Set<string>([
@@ -204,6 +217,7 @@ const CACHE_OPTION_NAMES = new Set<string>([
   'softTimeout',
   'hardTimeout',
   'earlyRefresh',
+  'refreshAhead',
   'maxConcurrentLoads',
 ]);
 const HEALTH_OPTION_NAMES = new Set<string>(['threshold', 'window', 'minRequests']);
@@ -339,6 +353,27 @@ function resolveEarlyRefresh(value: unknown): number {
   return beta;
 }
 
+function resolveRefreshAhead(value: unknown): ResolvedOptions['refreshAhead'] {
+  if (value === undefined || value === false) return undefined;
+  if (typeof value !== 'object' || value === null || (value as { window?: unknown }).window === undefined) {
+    throw new ConfigError(
+      'refreshAhead',
+      "expected { window, concurrency?, minReads? } (e.g. { window: '10s' }) or false.",
+    );
+  }
+  rejectUnknown(value, new Set(['window', 'concurrency', 'minReads']), 'refreshAhead.');
+  const { window, concurrency, minReads } = value as { window: Duration; concurrency?: number; minReads?: number };
+  return {
+    windowMs: parseDuration(window, 'refreshAhead.window'),
+    concurrency:
+      concurrency === undefined
+        ? DEFAULTS.refreshAheadConcurrency
+        : positiveInteger(concurrency, 'refreshAhead.concurrency'),
+    minReads:
+      minReads === undefined ? DEFAULTS.refreshAheadMinReads : positiveInteger(minReads, 'refreshAhead.minReads'),
+  };
+}
+
 function optionalDuration(value: unknown, option: string): number {
   return value === undefined ? Number.POSITIVE_INFINITY : parseDuration(value, option);
 }
@@ -397,6 +432,7 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     softTimeoutMs: optionalDuration(options.softTimeout, 'softTimeout'),
     hardTimeoutMs: optionalDuration(options.hardTimeout, 'hardTimeout'),
     beta: resolveEarlyRefresh(options.earlyRefresh),
+    refreshAhead: resolveRefreshAhead(options.refreshAhead),
     maxConcurrentLoads:
       options.maxConcurrentLoads === undefined
         ? Number.POSITIVE_INFINITY

@@ -209,6 +209,11 @@ export class MemoryTier {
     return this.#values[slot];
   }
 
+  /** The sketch's recent-read estimate (0–16) of the entry the last `get` or `peek` returned. */
+  get lastFrequency(): number {
+    return this.#sketch.frequency(this.#links.records[this.#lastSlot * RECORD + HASH] as number);
+  }
+
   /** Fresh-until time of the entry the last `get` or `peek` returned (before it, the value is stale). */
   get freshUntil(): number {
     return this.#numbers[this.#lastSlot * NUMBERS + FRESH_UNTIL] as number;

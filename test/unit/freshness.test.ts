@@ -69,6 +69,67 @@ describe('XFetch (probabilistic early expiration)', () => {
   });
 });
 
+describe('refresh-ahead', () => {
+  /** Settles the background refresh (fake clock: no timers involved). */
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('reloads a key read often, within the window of expiry, in the background: it never goes missing', async () => {
+    const { cache, clock } = newCache({
+      ttl: 10_000,
+      earlyRefresh: false,
+      refreshAhead: { window: '2s', minReads: 2 },
+    });
+    let loads = 0;
+    const loader = async () => ++loads;
+    assert.equal(await cache.getOrLoad('hot', loader), 1);
+    assert.equal(await cache.getOrLoad('hot', loader), 1); // read twice: often enough
+    clock.advance(7_000);
+    assert.equal(await cache.getOrLoad('hot', loader), 1, 'outside the window: nothing happens');
+    assert.equal(loads, 1);
+    clock.advance(1_500); // 1.5 s before expiry
+    assert.equal(await cache.getOrLoad('hot', loader), 1, 'the caller gets the current value at once');
+    await settle();
+    assert.equal(loads, 2, 'one background reload');
+    clock.advance(1_000); // past the first value's expiry
+    assert.equal(await cache.getOrLoad('hot', loader), 2, 'a hit on the refreshed value, not a miss');
+    assert.equal(cache.stats().misses, 1);
+    assert.equal(cache.stats().freshness.refreshes, 1);
+  });
+
+  it('lets a key read rarely expire, runs at most `concurrency` refreshes, and counts their failures', async () => {
+    const { cache, clock } = newCache({
+      ttl: 10_000,
+      earlyRefresh: false,
+      refreshAhead: { window: '2s', minReads: 3, concurrency: 1 },
+    });
+    let loads = 0;
+    const pending: (() => void)[] = [];
+    const slow = async () => {
+      loads++;
+      if (loads > 4) await new Promise<void>((resolve) => pending.push(resolve));
+      throw new Error('database down');
+    };
+    await cache.getOrLoad('rare', async () => 'r');
+    for (const key of ['a', 'b']) for (let i = 0; i < 3; i++) await cache.getOrLoad(key, async () => key);
+    clock.advance(9_000);
+    assert.equal(await cache.getOrLoad('rare', slow), 'r');
+    await settle();
+    assert.equal(loads, 0, 'read once before: below minReads, no refresh');
+    loads = 4;
+    assert.equal(await cache.getOrLoad('a', slow), 'a');
+    assert.equal(await cache.getOrLoad('b', slow), 'b', 'a second refresh would exceed the concurrency');
+    assert.equal(loads, 5);
+    for (const release of pending) release();
+    await settle();
+    assert.equal(cache.stats().freshness.refreshErrors, 1, 'counted, and no caller saw it');
+    assert.throws(
+      () => createCache({ ttl: 1000, refreshAhead: { window: '1s', concurrency: 0 } }),
+      /refreshAhead\.concurrency/,
+    );
+    assert.throws(() => createCache({ ttl: 1000, refreshAhead: {} as never }), /refreshAhead/);
+  });
+});
+
 describe('fail-safe grace', () => {
   it('serves the stale value when the loader fails within grace, backs off, and fails typed beyond grace', async () => {
     const { cache, clock } = newCache({ ttl: 1000, grace: '1m', graceBackoff: '10s' });
