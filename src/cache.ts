@@ -24,6 +24,7 @@ import { type CacheStats, type Counters, snapshot } from './metrics/stats.js';
 import {
   type CacheOptions,
   type CallOptions,
+  checkTags,
   type Duration,
   parseDuration,
   type ResolvedOptions,
@@ -45,6 +46,8 @@ export interface LoaderContext {
    * `ttl` option; an invalid TTL throws a `ConfigError` inside the loader.
    */
   setTtl(ttl: Duration): void;
+  /** Tags the value being loaded (replacing the call's `tags`), e.g. from the row it came from. */
+  setTags(tags: readonly string[]): void;
   /**
    * The value being replaced when it is past its TTL but within `grace` (`undefined` otherwise): for a
    * conditional refresh, or to return when the source says nothing changed.
@@ -109,6 +112,11 @@ export interface Cache {
    *   (any older value is removed, so a refused write never leaves the previous one in place).
    */
   set<T>(key: string, value: T, options?: CallOptions): Promise<void>;
+  /**
+   * Removes every entry written (or loaded) with any of `tags` in this namespace, in every tier and, over
+   * the bus, in every instance's L1. @returns how many keys carried them.
+   */
+  invalidateTags(tags: readonly string[]): Promise<number>;
   /** Removes a key. A load of the key already in flight will not store its result. @returns whether it was cached. */
   delete(key: string): Promise<boolean>;
   /**
@@ -576,24 +584,13 @@ class TierCache implements Cache {
     if (outcome === 'soft') {
       counters.loadTimeouts++;
       const stale = this.#serveStale(job);
-      // The load goes on, as a flight of its own, so a write meanwhile supersedes it like any other load;
-      // it fills the cache when it answers. The callers have the stale value now.
-      const late = core.flights.start(job.physical, (own) => {
-        own.note = { explanation: undefined, callers: 0 } satisfies FlightNote;
-        own.version = flight.version;
-        return running.then((settled) => {
-          if (!settled.ok) throw settled.error;
-          return this.#store({ ...job, flight: own }, settled);
-        });
-      });
-      late.promise.catch(() => {
-        counters.refreshErrors++;
-      });
+      this.#completeInBackground(job, running);
       return stale;
     }
     if (outcome === 'hard') {
       counters.loadTimeouts++;
-      controller.abort(new TimeoutError(key, hardTimeoutMs));
+      if (core.options.backgroundCompletion) this.#completeInBackground(job, running);
+      else controller.abort(new TimeoutError(key, hardTimeoutMs));
       if (flight.stale !== undefined) return this.#serveStale(job);
       throw new TimeoutError(key, hardTimeoutMs);
     }
@@ -602,6 +599,25 @@ class TierCache implements Cache {
       throw new LoaderError(key, outcome.error);
     }
     return this.#store(job, outcome);
+  }
+
+  /**
+   * A load whose callers have been answered (stale, or a timeout) goes on as a flight of its own, so a
+   * write meanwhile supersedes it like any other load; it fills the cache when it answers, and its
+   * failure is counted, seen by nobody.
+   */
+  #completeInBackground<T>(job: LoadJob<T>, running: Promise<LoadSettled<T>>): void {
+    const late = this.#core.flights.start(job.physical, (own) => {
+      own.note = { explanation: undefined, callers: 0 } satisfies FlightNote;
+      own.version = job.flight.version;
+      return running.then((settled) => {
+        if (!settled.ok) throw settled.error;
+        return this.#store({ ...job, flight: own }, settled);
+      });
+    });
+    late.promise.catch(() => {
+      this.#counters.refreshErrors++;
+    });
   }
 
   /** Calls the loader, counting and timing it; settles with its outcome, never rejects. */
@@ -613,11 +629,15 @@ class TierCache implements Cache {
     core.loading++;
     counters.loads++;
     let ttlOverride: number | undefined;
+    let tags: readonly string[] | undefined;
     const context: LoaderContext = {
       key,
       signal: controller.signal,
       setTtl(ttl: Duration) {
         ttlOverride = parseDuration(ttl, 'setTtl');
+      },
+      setTags(given: readonly string[]) {
+        tags = checkTags(given, 'setTags');
       },
       stale: flight.stale?.value,
     };
@@ -629,7 +649,7 @@ class TierCache implements Cache {
         ? loadTracing.tracePromise(async () => loader(context), { key, namespace: this.#label })
         : loader(context));
       core.latency?.load(true, started, this.#label);
-      return { ok: true, value, ttlOverride, delta: this.#clock.now() - startedAt };
+      return { ok: true, value, ttlOverride, delta: this.#clock.now() - startedAt, tags };
     } catch (error) {
       counters.loadErrors++;
       core.latency?.load(false, started, this.#label);
@@ -643,7 +663,12 @@ class TierCache implements Cache {
   /** Stores a loaded value in L1 and L2, unless the cache closed or a write superseded the load. */
   async #store<T>(
     job: LoadJob<T>,
-    loaded: { readonly value: T; readonly ttlOverride: number | undefined; readonly delta: number },
+    loaded: {
+      readonly value: T;
+      readonly ttlOverride: number | undefined;
+      readonly delta: number;
+      readonly tags: readonly string[] | undefined;
+    },
   ): Promise<T> {
     const { flight, physical, key, settings } = job;
     const { value } = loaded;
@@ -663,8 +688,44 @@ class TierCache implements Cache {
       return value;
     }
     // Waiters (and, with the distributed lock, other instances) are released once L2 holds the value.
-    await core.writeShared(counters, physical, value, written, { kind: 'load', version: flight.version });
+    const stored = await core.writeShared(counters, physical, value, written, {
+      kind: 'load',
+      version: flight.version,
+    });
+    if (stored) await this.#tag(physical, loaded.tags ?? settings.tags, written);
     return value;
+  }
+
+  /** Records a stored key's tags (namespaced like keys), if it has any. */
+  async #tag(physical: string, tags: readonly string[] | undefined, written: Written): Promise<void> {
+    if (tags === undefined || tags.length === 0) return;
+    const prefix = this.#prefix;
+    await this.#core.tag(
+      this.#counters,
+      physical,
+      tags.map((tag) => prefix + tag),
+      written,
+    );
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    const core = this.#core;
+    if (core.closed) throw new CacheClosedError();
+    checkTags(tags, 'tags');
+    const counters = this.#counters;
+    const keys = new Set<string>();
+    for (const tag of tags) for (const key of await core.takeTag(counters, this.#prefix + tag)) keys.add(key);
+    const now = this.#clock.now();
+    await Promise.all(
+      [...keys].map(async (physical) => {
+        core.flights.supersedeKey(physical);
+        this.#l1?.delete(physical, now);
+        // A delete moves the key's version too: a load of it in flight anywhere will not store.
+        await core.removeShared(counters, (l2) => l2.delete(physical));
+        core.publish('delete', physical);
+      }),
+    );
+    return keys.size;
   }
 
   /**
@@ -818,7 +879,9 @@ class TierCache implements Cache {
         const physical = physicalKey(this.#prefix, key);
         try {
           const written = core.store(counters, physical, key, value, settings);
-          await core.writeShared(counters, physical, value, written, { kind: 'load', version: flight.version });
+          if (await core.writeShared(counters, physical, value, written, { kind: 'load', version: flight.version })) {
+            await this.#tag(physical, settings.tags, written);
+          }
         } catch (error) {
           if (!(error instanceof ValueTooLargeError || error instanceof InvalidValueError)) throw error;
         }
@@ -871,13 +934,15 @@ class TierCache implements Cache {
     const physical = physicalKey(this.#prefix, key);
     core.flights.supersedeKey(physical);
     const written = core.store(this.#counters, physical, key, value, settings);
+    let stored: boolean;
     try {
-      await core.writeShared(this.#counters, physical, value, written, kind);
+      stored = await core.writeShared(this.#counters, physical, value, written, kind);
     } catch (error) {
       // The shared tier cannot hold it: keep no copy anywhere rather than one other instances never see.
       this.#l1?.delete(physical, this.#clock.now());
       throw error;
     }
+    if (stored) await this.#tag(physical, settings.tags, written);
     core.publish('delete', physical);
   }
 

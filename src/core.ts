@@ -58,6 +58,14 @@ export class CacheCore {
   loading = 0;
   /** Refresh-ahead loads running now (bounded by `refreshAhead.concurrency`). */
   refreshingAhead = 0;
+  /**
+   * This instance's tag index: physical tag → physical keys written with it. The shared tier keeps the
+   * index across instances; this one covers the L1 (and caches without an L2). Pruned of keys the L1
+   * no longer holds whenever it has doubled since the last pruning.
+   */
+  readonly #tags = new Map<string, Set<string>>();
+  #tagged = 0;
+  #taggedAtPrune = 0;
   readonly namespaces = new Map<string, NamespaceCounters>();
   readonly latency: LatencyRecorder | undefined;
   readonly health: HealthMonitor | undefined;
@@ -309,7 +317,53 @@ export class CacheCore {
     return stored;
   }
 
-  /** Runs a shared-tier removal, counting and absorbing unavailability. */
+  /**
+   * Records that a stored key carries `tags` (physical, namespaced): in this instance's index and, for
+   * at least the entry's lifetime, in the shared tier's.
+   */
+  async tag(counters: Counters, physical: string, tags: readonly string[], written: Written): Promise<void> {
+    for (const tag of tags) {
+      let keys = this.#tags.get(tag);
+      if (keys === undefined) this.#tags.set(tag, (keys = new Set()));
+      if (!keys.has(physical)) {
+        keys.add(physical);
+        this.#tagged++;
+      }
+    }
+    if (this.#tagged > Math.max(1024, 2 * this.#taggedAtPrune)) this.#pruneTags();
+    const l2 = this.options.l2;
+    if (l2?.tagKeys === undefined) return;
+    const ttlMs = written.ttl + this.options.graceMs;
+    await this.removeShared(counters, async (tier) => {
+      await Promise.all(tags.map((tag) => tier.tagKeys?.(tag, [physical], ttlMs)));
+    });
+  }
+
+  /** Forgets a tag here and in the shared tier; returns every key that carried it (here or anywhere). */
+  async takeTag(counters: Counters, tag: string): Promise<Set<string>> {
+    const keys = this.#tags.get(tag) ?? new Set<string>();
+    this.#tags.delete(tag);
+    this.#tagged -= keys.size;
+    await this.removeShared(counters, async (tier) => {
+      for (const key of (await tier.takeTag?.(tag)) ?? []) keys.add(key);
+    });
+    return keys;
+  }
+
+  #pruneTags(): void {
+    const l1 = this.l1;
+    const now = this.options.clock.now();
+    let kept = 0;
+    for (const [tag, keys] of this.#tags) {
+      for (const key of keys) if (l1 === undefined || l1.peek(key, now) === MISS) keys.delete(key);
+      if (keys.size === 0) this.#tags.delete(tag);
+      kept += keys.size;
+    }
+    this.#tagged = kept;
+    this.#taggedAtPrune = kept;
+  }
+
+  /** Runs a shared-tier call (a removal, or tag bookkeeping), counting and absorbing unavailability. */
   async removeShared(counters: Counters, remove: (l2: SharedTier) => Promise<void>): Promise<void> {
     const l2 = this.options.l2;
     if (l2 === undefined) return;

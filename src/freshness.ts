@@ -20,7 +20,14 @@ export function xfetchFires(now: number, expiresAt: number, cost: number, random
 
 /** How a load ended, as the loader runner reports it (it never rejects). */
 export type LoadSettled<T> =
-  | { readonly ok: true; readonly value: T; readonly ttlOverride: number | undefined; readonly delta: number }
+  | {
+      readonly ok: true;
+      readonly value: T;
+      readonly ttlOverride: number | undefined;
+      readonly delta: number;
+      /** Tags the loader gave (`setTags`), replacing the call's. */
+      readonly tags: readonly string[] | undefined;
+    }
   | { readonly ok: false; readonly error: unknown };
 
 /** A load still running when a timeout passed. */

@@ -110,6 +110,12 @@ export interface CacheOptions {
    */
   hardTimeout?: Duration;
   /**
+   * At the hard timeout, let the load finish in the background and fill the cache (FusionCache's
+   * background completion) instead of aborting its `signal`. The callers still get the stale value or
+   * the `TimeoutError` at once. Default: `false`.
+   */
+  backgroundCompletion?: boolean;
+  /**
    * Probabilistic early expiration (XFetch): a hit shortly before expiry refreshes the key in the
    * background with probability `exp(−timeLeft / (loadTime × beta))`, so a popular key is reloaded by one
    * caller before it expires, instead of by a herd after. `false` turns it off. Default: `{ beta: 1 }`.
@@ -148,6 +154,11 @@ export interface CallOptions {
   nullTtl?: Duration;
   /** TTL jitter fraction for this write. */
   ttlJitter?: number;
+  /**
+   * Tags of the entry this call writes (or loads): `invalidateTags([tag])` removes every entry carrying
+   * one. Tags belong to the namespace they are written in. At most 32, each 1–256 characters.
+   */
+  tags?: readonly string[];
 }
 
 /** Options after defaults and validation; durations in milliseconds. */
@@ -172,6 +183,7 @@ export interface ResolvedOptions {
   /** `Infinity` when unset. */
   readonly softTimeoutMs: number;
   readonly hardTimeoutMs: number;
+  readonly backgroundCompletion: boolean;
   /** 0 when early refresh is off. */
   readonly beta: number;
   /** Refresh-ahead, or `undefined` when off. */
@@ -216,13 +228,16 @@ const CACHE_OPTION_NAMES = new Set<string>([
   'graceBackoff',
   'softTimeout',
   'hardTimeout',
+  'backgroundCompletion',
   'earlyRefresh',
   'refreshAhead',
   'maxConcurrentLoads',
 ]);
 const HEALTH_OPTION_NAMES = new Set<string>(['threshold', 'window', 'minRequests']);
 const L1_OPTION_NAMES = new Set<string>(['maxEntries', 'maxBytes']);
-const CALL_OPTION_NAMES = new Set<string>(['ttl', 'nullTtl', 'ttlJitter']);
+const CALL_OPTION_NAMES = new Set<string>(['ttl', 'nullTtl', 'ttlJitter', 'tags']);
+const MAX_TAGS = 32;
+const MAX_TAG_LENGTH = 256;
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/;
@@ -431,6 +446,10 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     graceBackoffMs: parseDuration(options.graceBackoff ?? DEFAULTS.graceBackoff, 'graceBackoff'),
     softTimeoutMs: optionalDuration(options.softTimeout, 'softTimeout'),
     hardTimeoutMs: optionalDuration(options.hardTimeout, 'hardTimeout'),
+    backgroundCompletion:
+      options.backgroundCompletion === undefined
+        ? false
+        : boolean(options.backgroundCompletion, 'backgroundCompletion'),
     beta: resolveEarlyRefresh(options.earlyRefresh),
     refreshAhead: resolveRefreshAhead(options.refreshAhead),
     maxConcurrentLoads:
@@ -445,6 +464,7 @@ export interface WriteSettings {
   readonly ttl: number;
   readonly nullTtl: number;
   readonly ttlJitter: number;
+  readonly tags?: readonly string[];
 }
 
 /** Resolves per-call options against the cache's. Returns the cache's own settings object when none are given. */
@@ -460,5 +480,31 @@ export function resolveCallOptions(base: ResolvedOptions, call: CallOptions | un
     // A call that shortens ttl without naming nullTtl keeps the cache's nullTtl unless that is longer.
     nullTtl: call.nullTtl === undefined ? Math.min(base.nullTtl, ttl) : parseDuration(call.nullTtl, 'nullTtl'),
     ttlJitter: call.ttlJitter === undefined ? base.ttlJitter : jitterFraction(call.ttlJitter, 'ttlJitter'),
+    ...(call.tags === undefined ? {} : { tags: checkTags(call.tags, 'tags') }),
   };
+}
+
+/**
+ * Checks a list of tags: an array of 1–256-character strings, at most 32.
+ * @throws ConfigError naming `option`.
+ */
+export function checkTags(tags: unknown, option: string): readonly string[] {
+  if (!Array.isArray(tags) || tags.length > MAX_TAGS) {
+    throw new ConfigError(option, `expected an array of at most ${MAX_TAGS} tags, got ${describe(tags)}.`);
+  }
+  for (const tag of tags) {
+    if (typeof tag !== 'string' || tag.length === 0 || tag.length > MAX_TAG_LENGTH) {
+      throw new ConfigError(
+        option,
+        `each tag must be a string of 1 to ${MAX_TAG_LENGTH} characters, got ${describe(tag)}.`,
+      );
+    }
+  }
+  return tags;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string'
+    ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+    : String(value);
 }

@@ -69,6 +69,10 @@ export interface SharedTier {
    * last, so remove the key (and move the version) and let the next read load. @returns whether it stored.
    */
   writeIfVersion?(key: string, envelope: Envelope, ttlMs: number, version: string): Promise<boolean>;
+  /** Records that `keys` carry `tag` (physical, namespaced), for at least `ttlMs`. */
+  tagKeys?(tag: string, keys: readonly string[], ttlMs: number): Promise<void>;
+  /** Forgets a tag and returns the keys that carried it (the caller removes them). */
+  takeTag?(tag: string): Promise<string[]>;
   /** Tries to take the load lock of a key for `ttlMs`; `undefined` when another holder has it. */
   tryLock?(key: string, ttlMs: number): Promise<LockHandle | undefined>;
   /** Resolves (never rejects) when any instance announces that the key's value landed, or after `timeoutMs`. */

@@ -4,6 +4,7 @@
  * - value:   `<prefix>d:{<escaped physical key>}`
  * - version: `<prefix>v:{<escaped physical key>}` (bumped by every write; loads store only if unchanged)
  * - lock:    `<prefix>l:{<escaped physical key>}`
+ * - tag:     `<prefix>t:{<escaped physical tag>}`, a set of the physical keys carrying the tag
  * - channels: `<prefix>fill` (a value landed; waiters wake) and `<prefix>bus` (invalidations)
  *
  * The one-letter kinds keep values, versions and locks apart whatever the caller's key says. The braces
@@ -46,6 +47,11 @@ export function redisKey(prefix: string, physical: string): string {
 /** The Redis key holding a physical key's write version (same slot as its value). */
 export function versionKey(prefix: string, physical: string): string {
   return `${prefix}v:{${escapeKey(physical)}}`;
+}
+
+/** The Redis set of the physical keys carrying a (physical, namespaced) tag. */
+export function tagKey(prefix: string, physicalTag: string): string {
+  return `${prefix}t:{${escapeKey(physicalTag)}}`;
 }
 
 /** The Redis key of a physical key's load lock (same slot as its value). */

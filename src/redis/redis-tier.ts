@@ -28,7 +28,7 @@ import type { BusEvent, InvalidationMessage, LockHandle, SharedTier } from '../t
 import { RedisBus } from './bus.js';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
 import { isClient, isCluster, ownClient, type RedisClient, type RedisClusterClient } from './client.js';
-import { checkPrefix, lockKey, redisKey, redisPattern, versionKey } from './key-layout.js';
+import { checkPrefix, lockKey, redisKey, redisPattern, tagKey, versionKey } from './key-layout.js';
 
 /** Options of {@link createRedisTier}. */
 export interface RedisTierOptions {
@@ -95,6 +95,9 @@ return redis.call('UNLINK', KEYS[1])`,
   /** A load's store: only if the version is still the one read before loading. ARGV: payload, px, version. */
   storeIf: `if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[3] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1`,
+  /** Adds keys to a tag's set (KEYS[1]) and makes it live at least px. ARGV: px, keys… */
+  tag: `redis.call('SADD', KEYS[1], unpack(ARGV, 2))
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return 1`,
   /** A write-through's store: as `write` if unraced, else as `remove`. ARGV: payload, px, version, version ttl. */
   writeIf: `local seen = redis.call('GET', KEYS[2]) or '0'
 redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[4])
@@ -230,9 +233,28 @@ export class RedisTier implements SharedTier {
     await this.#script('remove', key, [String(VERSION_TTL_MS)]);
   }
 
-  /** Runs a versioned-write script on a key's value and version: by hash, loading it on first use. */
-  #script(name: ScriptName, key: string, args: string[]): Promise<unknown> {
-    const keys = [redisKey(this.#prefix, key), versionKey(this.#prefix, key)];
+  async tagKeys(tag: string, keys: readonly string[], ttlMs: number): Promise<void> {
+    await this.#script('tag', tag, [px(ttlMs), ...keys], [tagKey(this.#prefix, tag)]);
+  }
+
+  async takeTag(tag: string): Promise<string[]> {
+    const set = tagKey(this.#prefix, tag);
+    const [members] = (await this.#call('SMEMBERS', tag, () =>
+      this.#client.multi().sMembers(set).unlink(set).exec(),
+    )) as unknown as [string[]];
+    return members.map(String);
+  }
+
+  /**
+   * Runs one of {@link SCRIPTS} on a key's value and version (or on `keys`): by hash, loading it on
+   * first use.
+   */
+  #script(
+    name: ScriptName,
+    key: string,
+    args: string[],
+    keys = [redisKey(this.#prefix, key), versionKey(this.#prefix, key)],
+  ): Promise<unknown> {
     return this.#call(name, key, async () => {
       try {
         return await this.#client.evalSha(SHAS[name], { keys, arguments: args });

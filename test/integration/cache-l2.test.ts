@@ -265,6 +265,26 @@ describe('invalidation bus', () => {
     assert.equal(a.stats().l1?.entries, 0);
   });
 
+  it('invalidateTags on one instance removes tagged keys written by any instance, from L2 and every L1', async () => {
+    const a = instance();
+    const b = instance();
+    await a.set('menu:7', 'seven', { tags: ['restaurant:7'] });
+    await b.getOrLoad('dish:70', async ({ setTags }) => {
+      setTags(['restaurant:7']);
+      return 'soup';
+    });
+    await b.set('menu:8', 'eight', { tags: ['restaurant:8'] });
+    assert.equal(await b.get('menu:7'), 'seven'); // b holds a's write in its L1 now
+    assert.equal(await a.get('dish:70'), 'soup');
+    // a knows menu:7 from its own index and dish:70 only from Redis's.
+    assert.equal(await a.invalidateTags(['restaurant:7']), 2);
+    await eventually(async () => (await b.get('menu:7')) === undefined, "b drops a's tagged key");
+    assert.equal(await b.get('dish:70'), undefined);
+    assert.equal(await a.get('dish:70'), undefined);
+    assert.equal(await server.cli('EXISTS', redisKey('tiercache:', 'dish:70')), '0');
+    assert.equal(await a.get('menu:8'), 'eight', 'another tag is untouched');
+  });
+
   it('expire on one instance leaves the others their copy as a stale fallback, not a hole', async () => {
     const a = instance({ grace: '1h' });
     const b = instance({ grace: '1h' });

@@ -197,6 +197,23 @@ describe('loader timeouts', () => {
     assert.equal(await cache.getOrLoad('k', () => 'next'), 'next', 'the next call starts afresh');
   });
 
+  it('hard timeout with backgroundCompletion: callers time out, the load is not aborted and fills the cache', async () => {
+    const { cache } = newCache({ hardTimeout: 20, backgroundCompletion: true });
+    const gate = deferred<string>();
+    let signal: AbortSignal | undefined;
+    const slow = (context: LoaderContext) => {
+      signal = context.signal;
+      return gate.promise;
+    };
+    await assert.rejects(cache.getOrLoad('k', slow), TimeoutError);
+    assert.equal(signal?.aborted, false);
+    assert.equal(cache.stats().inFlight, 1, 'the load goes on');
+    gate.resolve('late');
+    await sleep(0);
+    assert.equal(await cache.getOrLoad('k', () => 'not called'), 'late');
+    assert.equal(cache.stats().loads, 1);
+  });
+
   it('soft timeout: callers get the stale value at once; the slow load fills the cache when it answers', async () => {
     const { cache, clock } = newCache({ ttl: 1000, grace: '1m', softTimeout: 20 });
     await cache.getOrLoad('k', () => 'v1');
@@ -293,5 +310,45 @@ describe('writeThrough', () => {
       /constraint violation/,
     );
     assert.equal(await cache.get('k'), 'new');
+  });
+});
+
+describe('tags', () => {
+  it('invalidateTags removes every entry written or loaded with a tag, in its namespace only', async () => {
+    const { cache } = newCache({ ttl: '1h' });
+    const users = cache.namespace('users');
+    await cache.set('menu:7', 'seven', { tags: ['restaurant:7'] });
+    await cache.getOrLoad('dish:1', async () => 'soup', { tags: ['restaurant:7', 'dish'] });
+    await cache.getOrLoad(
+      'dish:2',
+      async ({ setTags }) => {
+        setTags(['restaurant:8']); // the loader knows better than the caller
+        return 'stew';
+      },
+      { tags: ['restaurant:7'] },
+    );
+    await users.set('u', 'ada', { tags: ['restaurant:7'] });
+    assert.equal(await cache.invalidateTags(['restaurant:7']), 2);
+    assert.equal(await cache.get('menu:7'), undefined);
+    assert.equal(await cache.get('dish:1'), undefined);
+    assert.equal(await cache.get('dish:2'), 'stew', 'tagged by its loader with another tag');
+    assert.equal(await users.get('u'), 'ada', "another namespace's tag of the same name");
+    assert.equal(await cache.invalidateTags(['restaurant:7']), 0, 'a tag is forgotten once invalidated');
+    assert.equal(await users.invalidateTags(['restaurant:7']), 1);
+    assert.equal(await users.get('u'), undefined);
+  });
+
+  it('refuses malformed tags with a ConfigError naming them', async () => {
+    const { cache } = newCache();
+    await assert.rejects(cache.set('k', 1, { tags: 'a' as never }), /`tags`: expected an array of at most 32 tags/);
+    await assert.rejects(cache.set('k', 1, { tags: [''] }), /`tags`: each tag must be a string of 1 to 256/);
+    await assert.rejects(cache.invalidateTags(Array.from({ length: 33 }, (_, i) => `t${i}`)), /at most 32 tags/);
+    await assert.rejects(
+      cache.getOrLoad('k', async ({ setTags }) => {
+        setTags([42 as never]);
+        return 1;
+      }),
+      /`setTags`: each tag must be a string/,
+    );
   });
 });
