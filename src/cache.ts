@@ -275,7 +275,7 @@ class TierCache implements Cache {
     physical: string,
     key: string,
     loader: Loader<T>,
-    options: CallOptions | undefined,
+    options: CallOptions | WriteSettings | undefined,
     freshUntil: number,
     ahead: boolean,
   ): void {
@@ -344,6 +344,28 @@ class TierCache implements Cache {
     } finally {
       await held?.release();
     }
+  }
+
+  /**
+   * XFetch on an L2 hit when there is no L1 (with one, the L1 hits that follow draw instead): once the
+   * flight has answered its callers, draw against the entry's expiry and load time, and maybe refresh.
+   */
+  #xfetchShared<T>(job: LoadJob<T>): void {
+    const { flight, physical, key, loader, settings } = job;
+    const entry = flight.sharedEntry;
+    if (entry === undefined) return;
+    const cost = entry.delta * this.#beta;
+    // Far from expiry (nearly always) it cannot fire: decide that now, before waiting on anything.
+    if (entry.expiresAt - this.#clock.now() >= cost * XFETCH_HORIZON) return;
+    flight.promise.then(
+      () => {
+        const now = this.#clock.now();
+        if (entry.expiresAt - now < cost * XFETCH_HORIZON && xfetchFires(now, entry.expiresAt, cost, this.#random)) {
+          this.#refreshEarly(physical, key, loader, settings, entry.expiresAt, false);
+        }
+      },
+      () => {},
+    );
   }
 
   /**
@@ -484,7 +506,10 @@ class TierCache implements Cache {
     // Without the lock this lookup is the last before loading, so it reads the version too; with it,
     // the re-check under the lock does (a plain GET keeps the L2-hit path at one key).
     const shared = await core.readShared(this.#counters, physical, key, flight, false, !locking);
-    if (shared !== MISS) return shared as T;
+    if (shared !== MISS) {
+      if (l1 === undefined) this.#xfetchShared(job);
+      return shared as T;
+    }
     if (!locking) return this.#loadAndStore(job);
     return this.#loadUnderLock(l2, lock as Exclude<typeof lock, false>, job);
   }

@@ -240,7 +240,10 @@ export class CacheCore {
       return MISS;
     }
     // Every caller of the flight counts this as a hit.
-    if (flight !== undefined) flight.fromSharedTier = true;
+    if (flight !== undefined) {
+      flight.fromSharedTier = true;
+      flight.sharedEntry = envelope;
+    }
     if (flight?.superseded !== true) {
       const { expiresAt, delta } = envelope;
       this.fillL1(physical, key, envelope.value, expiresAt + this.options.graceMs, now, expiresAt, delta);

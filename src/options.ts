@@ -468,8 +468,11 @@ export interface WriteSettings {
 }
 
 /** Resolves per-call options against the cache's. Returns the cache's own settings object when none are given. */
-export function resolveCallOptions(base: ResolvedOptions, call: CallOptions | undefined): WriteSettings {
-  if (call === undefined) return base;
+export function resolveCallOptions(
+  base: ResolvedOptions,
+  call: CallOptions | WriteSettings | undefined,
+): WriteSettings {
+  if (call === undefined || call === base) return base;
   if (typeof call !== 'object' || call === null) {
     throw new ConfigError('options', 'per-call options must be an object such as { ttl: "30s" }.');
   }

@@ -23,6 +23,8 @@ export interface Flight<T> {
   servedStale: boolean;
   /** The key's shared-tier version read before loading: the load stores only if it is unchanged. */
   version: string | undefined;
+  /** The expiry and load time of the shared-tier entry that answered, if one did (for XFetch). */
+  sharedEntry: { readonly expiresAt: number; readonly delta: number } | undefined;
 }
 
 /** A map of keys to their in-progress {@link Flight}s. */
@@ -52,6 +54,7 @@ export class SingleFlight<T> {
       stale: undefined,
       servedStale: false,
       version: undefined,
+      sharedEntry: undefined,
     };
     this.#flights.set(key, flight);
     (flight as { promise: Promise<T> }).promise = this.#settle(key, flight, run);

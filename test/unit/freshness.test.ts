@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { xfetchFires } from '../../src/freshness.js';
-import { createCache, type LoaderContext, LoaderError, OverloadedError, TimeoutError } from '../../src/index.js';
+import {
+  createCache,
+  type Envelope,
+  type LoaderContext,
+  LoaderError,
+  OverloadedError,
+  type SharedTier,
+  TimeoutError,
+} from '../../src/index.js';
 import { seededRandom } from '../../workload/random.js';
 import { deferred, FakeClock } from '../helpers/fake-clock.js';
 
@@ -66,6 +74,36 @@ describe('XFetch (probabilistic early expiration)', () => {
     await cache.getOrLoad('k', loader);
     await sleep(0);
     assert.equal(loads, 1);
+  });
+
+  it('draws on shared-tier hits too when there is no L1', async () => {
+    // A plain in-memory shared tier (pure logic: the Redis tier's own tests cover Redis).
+    const entries = new Map<string, Envelope>();
+    const l2: SharedTier = {
+      name: 'memory',
+      get: async (key) => entries.get(key),
+      set: async (key, envelope) => void entries.set(key, envelope),
+      delete: async (key) => void entries.delete(key),
+      clear: async () => entries.clear(),
+      close: async () => {},
+    };
+    const { cache, clock } = newCache({ ttl: 1000, l1: false, l2, random: () => 1e-12 });
+    let loads = 0;
+    const loader = () => {
+      loads++;
+      clock.advance(10);
+      return `v${loads}`;
+    };
+    assert.equal(await cache.getOrLoad('k', loader), 'v1');
+    clock.advance(500);
+    assert.equal(await cache.getOrLoad('k', loader), 'v1');
+    await sleep(0);
+    assert.equal(loads, 1, '490 ms left is beyond 20 load times: no draw');
+    clock.advance(400); // 90 ms left
+    assert.equal(await cache.getOrLoad('k', loader), 'v1', 'answered from L2 at once');
+    await sleep(0);
+    assert.equal(loads, 2, 'one background refresh');
+    assert.equal(await cache.getOrLoad('k', loader), 'v2');
   });
 });
 
