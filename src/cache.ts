@@ -439,6 +439,14 @@ class TierCache implements Cache {
       } catch (error) {
         return Promise.reject(error);
       }
+      if (stale === undefined && core.options.l2 === undefined && core.loading >= core.options.maxConcurrentLoads) {
+        // Over the load limit with nothing to serve and nowhere else to look: refuse before starting a
+        // flight (the cheapest refusal; a burst of cold keys is when it matters).
+        this.#counters.overloaded++;
+        core.recordMiss(this.#counters, note.explanation, now);
+        if (trace !== undefined) trace.outcome = 'error';
+        return Promise.reject(new OverloadedError(key, core.options.maxConcurrentLoads));
+      }
       flight = core.flights.start(physical, (own) => {
         // Set before the load starts: it runs synchronously up to its first await.
         own.note = note;
