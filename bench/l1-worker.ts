@@ -25,6 +25,11 @@ async function contender(name: string, statsOn: boolean): Promise<GetOrCompute> 
       const cache = createCache({ ttl: TTL_MS, l1: { maxEntries: CAPACITY } });
       return (key) => cache.getOrLoad(key, () => compute(key));
     }
+    case 'tiercache-hotkeys-off': {
+      // No hot-key detection: the read path's countdown to the next sample is all it saves.
+      const cache = createCache({ ttl: TTL_MS, l1: { maxEntries: CAPACITY }, hotKeys: false });
+      return (key) => cache.getOrLoad(key, () => compute(key));
+    }
     case 'tiercache-stats-off': {
       // Counters only: no latency sampling, miss causes or health window.
       const cache = createCache({ ttl: TTL_MS, l1: { maxEntries: CAPACITY }, stats: false });

@@ -36,7 +36,7 @@ export interface InstanceSample {
   readonly l1Entries: number;
   /** Requests in the window since the previous report, and their latency percentiles in ms. */
   readonly window: { readonly requests: number; readonly p50Ms: number; readonly p99Ms: number };
-  /** The window's most-read menu ids, `[id, reads]`, most first. */
+  /** The hot menus by `cache.hotKeys()`, `[id, estimated reads/s]`, hottest first. */
   readonly topKeys: readonly (readonly [number, number])[];
   /** The message of the last failed request, if any failed. */
   readonly lastError: string | undefined;
@@ -87,6 +87,7 @@ export interface Point {
   /** Request-weighted p50 and worst p99 of the instances, in ms. */
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Hot menus, `[id, estimated reads/s]` summed over the instances' detectors, hottest first. */
   readonly topKeys: readonly (readonly [number, number])[];
   readonly diagnosis: string | undefined;
   /** The last failed request's message, from any instance. */

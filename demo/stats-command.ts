@@ -44,7 +44,7 @@ export async function printStats(url: string | undefined): Promise<number> {
       `last second: ${count(point.rates.requests)} req/s, ${count(point.rates.dbReads)} db reads/s, hit rate ${pct(point.hitRate)} (L1 ${pct(point.l1HitRate)}, L2 ${pct(point.l2HitRate)}), p50 ${point.p50Ms.toFixed(3)} ms, p99 ${point.p99Ms.toFixed(3)} ms`,
       `health: ${point.diagnosis ?? 'hit rate fine'}`,
       '',
-      'hot keys (reads in the last second):',
+      'hot keys (cache.hotKeys(), estimated reads/s):',
       ...point.topKeys.map(([id, reads]) => `  menu:${String(id).padEnd(8)} ${count(reads).padStart(8)}`),
     );
   }

@@ -15,7 +15,16 @@ import {
   ValueTooLargeError,
 } from './errors.js';
 import { type LoadSettled, raceTimeouts, XFETCH_HORIZON, xfetchFires } from './freshness.js';
-import { checkNamespaceName, isShortKey, keyError, malformedKeyError, namespacePrefix, physicalKey } from './keys.js';
+import type { HotKeyDetector } from './hotkeys/detector.js';
+import {
+  checkNamespaceName,
+  isShortKey,
+  keyError,
+  malformedKeyError,
+  namespacePrefix,
+  physicalKey,
+  splitPhysicalKey,
+} from './keys.js';
 import { type MemoryTier, MISS } from './memory/memory-tier.js';
 import { getOrLoadTracing, loadTracing, setTracing, type TraceContext } from './metrics/channels.js';
 import type { HealthReport } from './metrics/health.js';
@@ -72,6 +81,18 @@ export type BatchLoader<T> = (
   | Promise<ReadonlyMap<string, T> | Readonly<Record<string, T>>>
   | ReadonlyMap<string, T>
   | Readonly<Record<string, T>>;
+
+/** A key read hot right now (see `Cache.hotKeys`). */
+export interface HotKey {
+  /** The caller's key. */
+  readonly key: string;
+  /** Its namespace path, `/` for the root. */
+  readonly namespace: string;
+  /** Estimated reads per second, across the cache. */
+  readonly rate: number;
+  /** Estimated share of all reads, 0–1. */
+  readonly share: number;
+}
 
 /** Events a cache emits. */
 export interface CacheEvents {
@@ -139,6 +160,12 @@ export interface Cache {
    */
   stats(): CacheStats;
   /**
+   * The keys read hot right now (estimated rate ≥ `hotKeys.minRate` and share ≥ `hotKeys.minShare`
+   * over the detection window), hottest first: this namespace's, or on the root every namespace's.
+   * Empty with `hotKeys: false`.
+   */
+  hotKeys(): HotKey[];
+  /**
    * Subscribes to an event. `lowHitRate` fires (at most once per sixth of the health window) while the
    * sliding-window hit rate is below `health.threshold`, with a diagnosis. Nothing is logged otherwise.
    */
@@ -195,6 +222,11 @@ class TierCache implements Cache {
   readonly #beta: number;
   /** Refresh-ahead's window (0: off): hits closer than this to expiry may refresh. */
   readonly #aheadMs: number;
+  readonly #detector: HotKeyDetector | undefined;
+  /** On average one read in this many feeds the hot-key detector. */
+  readonly #sampleEvery: number;
+  /** Reads until the next sample. */
+  #untilSample: number;
   readonly #random: () => number;
 
   constructor(core: CacheCore, segments: readonly string[]) {
@@ -209,6 +241,10 @@ class TierCache implements Cache {
     this.#copyOnRead = core.options.copyOnRead;
     this.#beta = core.options.beta;
     this.#aheadMs = core.options.refreshAhead?.windowMs ?? 0;
+    this.#detector = core.hotKeys;
+    this.#sampleEvery = core.options.hotKeys?.sampleEvery ?? 0;
+    // Off: a countdown that never reaches zero in practice (2⁵³ reads).
+    this.#untilSample = this.#detector === undefined ? Number.MAX_SAFE_INTEGER : 1;
     this.#random = core.options.random;
   }
 
@@ -233,6 +269,7 @@ class TierCache implements Cache {
     }
     const physical = physicalKey(this.#prefix, key);
     const now = this.#clock.now();
+    if (--this.#untilSample === 0) this.#sample(physical, now);
     const l1 = this.#l1;
     if (l1 !== undefined) {
       // One hit in HIT_SAMPLE_EVERY is timed (every flight owner is): the hit counter, about to be
@@ -927,6 +964,7 @@ class TierCache implements Cache {
     this.#check(key);
     const physical = physicalKey(this.#prefix, key);
     const now = this.#clock.now();
+    if (--this.#untilSample === 0) this.#sample(physical, now);
     const l1 = this.#l1;
     const value = l1 === undefined ? MISS : l1.get(physical, now);
     if (value !== MISS && now < (l1 as MemoryTier).freshUntil) {
@@ -1062,6 +1100,30 @@ class TierCache implements Cache {
     // A clear that does not reach the shared tier is not a clear: its failure rejects.
     await core.options.l2?.clear(prefix);
     core.publish('clear', prefix);
+  }
+
+  /**
+   * Feeds one read to the detector and draws the gap to the next sample, uniform in
+   * [1, 2 × sampleEvery − 1]: a fixed stride would alias with periodic access patterns (a loop reading
+   * two keys in turn would only ever sample one of them).
+   */
+  #sample(physical: string, now: number): void {
+    (this.#detector as HotKeyDetector).record(physical, now);
+    this.#untilSample = 1 + Math.floor(this.#random() * (2 * this.#sampleEvery - 1));
+  }
+
+  hotKeys(): HotKey[] {
+    const core = this.#core;
+    const settings = core.options.hotKeys;
+    if (core.hotKeys === undefined || settings === undefined) return [];
+    const prefix = this.#prefix;
+    const hot: HotKey[] = [];
+    for (const estimate of core.hotKeys.hot(this.#clock.now(), settings.minRate, settings.minShare)) {
+      if (prefix !== '' && !estimate.key.startsWith(prefix)) continue;
+      const { namespace, key } = splitPhysicalKey(estimate.key);
+      hot.push({ key, namespace: `/${namespace.join('/')}`, rate: estimate.rate, share: estimate.share });
+    }
+    return hot;
   }
 
   stats(): CacheStats {

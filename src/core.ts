@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Envelope } from './entry.js';
 import { InvalidValueError, TierUnavailableError, ValueTooLargeError } from './errors.js';
+import { HotKeyDetector } from './hotkeys/detector.js';
 import { MemoryTier, MISS } from './memory/memory-tier.js';
 import { HealthMonitor, type HealthTotals } from './metrics/health.js';
 import { LatencyRecorder } from './metrics/latency.js';
@@ -26,6 +27,10 @@ const REMOVAL_LOG_MAX = 1_000_000;
 
 /** Why the L1 lacks a key: its removal, `'seen'` (by the sketch only), or `undefined` (a first read). */
 export type MissExplanation = Removal | 'seen' | undefined;
+
+/** The hot-key sketch: 4 rows of 4,096 16-bit counters, 32 KiB. */
+const HOT_SKETCH_WIDTH = 4096;
+const HOT_SKETCH_DEPTH = 4;
 
 /** What kind of shared-tier write {@link CacheCore.writeShared} makes (see there). */
 export type SharedWrite =
@@ -56,6 +61,8 @@ export class CacheCore {
   readonly controllers = new Set<AbortController>();
   /** Loader calls running now (for `maxConcurrentLoads`), including ones finishing after a soft timeout. */
   loading = 0;
+  /** The hot-key detector (cache-wide, over physical keys); `undefined` when off. */
+  readonly hotKeys: HotKeyDetector | undefined;
   /** Refresh-ahead loads running now (bounded by `refreshAhead.concurrency`). */
   refreshingAhead = 0;
   /**
@@ -98,6 +105,14 @@ export class CacheCore {
     this.health = options.stats
       ? new HealthMonitor({ ...options.health, ttlMs: options.ttl }, () => this.totals(), options.clock.now())
       : undefined;
+    const hot = options.hotKeys;
+    this.hotKeys =
+      hot === undefined
+        ? undefined
+        : new HotKeyDetector(
+            { ...hot, width: HOT_SKETCH_WIDTH, depth: HOT_SKETCH_DEPTH, seed: Math.floor(options.random() * 2 ** 32) },
+            options.clock.now(),
+          );
     const subscribe = options.l2?.onInvalidation;
     if (subscribe !== undefined) {
       this.bus = { received: 0, gaps: 0 };
@@ -327,7 +342,10 @@ export class CacheCore {
   async tag(counters: Counters, physical: string, tags: readonly string[], written: Written): Promise<void> {
     for (const tag of tags) {
       let keys = this.#tags.get(tag);
-      if (keys === undefined) this.#tags.set(tag, (keys = new Set()));
+      if (keys === undefined) {
+        keys = new Set();
+        this.#tags.set(tag, keys);
+      }
       if (!keys.has(physical)) {
         keys.add(physical);
         this.#tagged++;

@@ -9,6 +9,7 @@ export {
   type Cache,
   type CacheEvents,
   createCache,
+  type HotKey,
   type Loader,
   type LoaderContext,
 } from './cache.js';
@@ -39,6 +40,7 @@ export {
   DEFAULTS,
   type Duration,
   type HealthOptions,
+  type HotKeyOptions,
   type MemoryTierOptions,
   parseDuration,
 } from './options.js';

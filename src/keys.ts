@@ -23,6 +23,21 @@ export function namespacePrefix(segments: readonly string[]): string {
   return `${prefix}|`;
 }
 
+/** The namespace path and caller's key a physical key stands for (the inverse of {@link physicalKey}). */
+export function splitPhysicalKey(physical: string): { readonly namespace: string[]; readonly key: string } {
+  if (physical.charCodeAt(0) !== ESCAPE_CODE) return { namespace: [], key: physical };
+  if (physical.charCodeAt(1) === ESCAPE_CODE) return { namespace: [], key: physical.slice(1) };
+  const namespace: string[] = [];
+  let at = 1;
+  while (physical[at] !== '|') {
+    const colon = physical.indexOf(':', at);
+    const length = Number(physical.slice(at, colon));
+    namespace.push(physical.slice(colon + 1, colon + 1 + length));
+    at = colon + 1 + length;
+  }
+  return { namespace, key: physical.slice(at + 1) };
+}
+
 /** Checks a namespace name. @throws ConfigError for anything but a non-empty string. */
 export function checkNamespaceName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) {

@@ -134,6 +134,22 @@ export interface CacheOptions {
    * keys. Default: no limit.
    */
   maxConcurrentLoads?: number;
+  /**
+   * Hot-key detection (`cache.hotKeys()`): one read in `sampleEvery` feeds a decaying count-min sketch
+   * (32 KiB) with `capacity` candidates; a key is hot when its estimated rate over the last `window` is
+   * at least `minRate` reads/s and `minShare` of all reads. `false` turns it off. Default:
+   * `{ window: '10s', minRate: 1000, minShare: 0.01, sampleEvery: 16, capacity: 32 }`.
+   */
+  hotKeys?: HotKeyOptions | false;
+}
+
+/** Settings of hot-key detection (see `CacheOptions.hotKeys`). */
+export interface HotKeyOptions {
+  window?: Duration;
+  minRate?: number;
+  minShare?: number;
+  sampleEvery?: number;
+  capacity?: number;
 }
 
 /** Settings of the hit-rate health check. */
@@ -191,6 +207,16 @@ export interface ResolvedOptions {
     | { readonly windowMs: number; readonly concurrency: number; readonly minReads: number }
     | undefined;
   readonly maxConcurrentLoads: number;
+  /** Hot-key detection, or `undefined` when off. */
+  readonly hotKeys:
+    | {
+        readonly windowMs: number;
+        readonly minRate: number;
+        readonly minShare: number;
+        readonly sampleEvery: number;
+        readonly capacity: number;
+      }
+    | undefined;
 }
 
 /** Every default, in one place. */
@@ -207,6 +233,7 @@ export const DEFAULTS = {
   beta: 1,
   refreshAheadConcurrency: 4,
   refreshAheadMinReads: 2,
+  hotKeys: { window: '10s', minRate: 1000, minShare: 0.01, sampleEvery: 16, capacity: 32 },
 } as const;
 
 const CACHE_OPTION_NAMES = new Set<string>([
@@ -232,6 +259,7 @@ const CACHE_OPTION_NAMES = new Set<string>([
   'earlyRefresh',
   'refreshAhead',
   'maxConcurrentLoads',
+  'hotKeys',
 ]);
 const HEALTH_OPTION_NAMES = new Set<string>(['threshold', 'window', 'minRequests']);
 const L1_OPTION_NAMES = new Set<string>(['maxEntries', 'maxBytes']);
@@ -389,6 +417,34 @@ function resolveRefreshAhead(value: unknown): ResolvedOptions['refreshAhead'] {
   };
 }
 
+function resolveHotKeys(value: unknown): ResolvedOptions['hotKeys'] {
+  if (value === false) return undefined;
+  const given = value ?? {};
+  if (typeof given !== 'object' || given === null) {
+    throw new ConfigError('hotKeys', 'expected { window?, minRate?, minShare?, sampleEvery?, capacity? } or false.');
+  }
+  rejectUnknown(given, new Set(['window', 'minRate', 'minShare', 'sampleEvery', 'capacity']), 'hotKeys.');
+  const d = DEFAULTS.hotKeys;
+  const o = given as HotKeyOptions;
+  const sampleEvery =
+    o.sampleEvery === undefined ? d.sampleEvery : positiveInteger(o.sampleEvery, 'hotKeys.sampleEvery');
+  const minRate = o.minRate ?? d.minRate;
+  if (typeof minRate !== 'number' || !(minRate >= 0 && Number.isFinite(minRate))) {
+    throw new ConfigError('hotKeys.minRate', `expected reads per second ≥ 0, got ${String(minRate)}.`);
+  }
+  const minShare = o.minShare ?? d.minShare;
+  if (typeof minShare !== 'number' || !(minShare >= 0 && minShare <= 1)) {
+    throw new ConfigError('hotKeys.minShare', `expected a fraction from 0 to 1, got ${String(minShare)}.`);
+  }
+  return {
+    windowMs: parseDuration(o.window ?? d.window, 'hotKeys.window'),
+    minRate,
+    minShare,
+    sampleEvery,
+    capacity: o.capacity === undefined ? d.capacity : positiveInteger(o.capacity, 'hotKeys.capacity'),
+  };
+}
+
 function optionalDuration(value: unknown, option: string): number {
   return value === undefined ? Number.POSITIVE_INFINITY : parseDuration(value, option);
 }
@@ -452,6 +508,7 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
         : boolean(options.backgroundCompletion, 'backgroundCompletion'),
     beta: resolveEarlyRefresh(options.earlyRefresh),
     refreshAhead: resolveRefreshAhead(options.refreshAhead),
+    hotKeys: resolveHotKeys(options.hotKeys),
     maxConcurrentLoads:
       options.maxConcurrentLoads === undefined
         ? Number.POSITIVE_INFINITY

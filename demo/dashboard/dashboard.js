@@ -110,7 +110,6 @@ function showFigures(p) {
   document.getElementById('n-offload').textContent = queries === 0 ? '∞' : `${fmt(p.rates.requests / queries)}×`;
   document.getElementById('status').textContent = `live, ${p.t.toFixed(0)} s since start`;
   document.getElementById('running').textContent = p.scenario ? `running: ${p.scenario}` : '';
-  const total = p.topKeys.reduce((n, [, reads]) => n + reads, 0) || 1;
   const requests = Math.max(1, p.rates.requests);
   document.querySelector('#hot tbody').innerHTML =
     p.topKeys
@@ -118,7 +117,7 @@ function showFigures(p) {
         ([id, reads]) =>
           `<tr><td>menu:${id}</td><td>${fmt(reads)}</td><td>${((reads / requests) * 100).toFixed(1)}%</td></tr>`,
       )
-      .join('') || `<tr><td colspan="3">no reads (${total})</td></tr>`;
+      .join('') || '<tr><td colspan="3">no key is hot right now</td></tr>';
   const health = document.getElementById('health');
   health.textContent = p.diagnosis ?? `hit rate ${pct(p.hitRate)}: no diagnosis needed`;
   health.className = p.diagnosis ? 'warn' : '';
