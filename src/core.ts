@@ -31,6 +31,8 @@ export type MissExplanation = Removal | 'seen' | undefined;
 /** The hot-key sketch: 4 rows of 4,096 16-bit counters, 32 KiB. */
 const HOT_SKETCH_WIDTH = 4096;
 const HOT_SKETCH_DEPTH = 4;
+/** How often the cache tells its shared tier which keys are hot. */
+const HOT_PUSH_MS = 1000;
 
 /** What kind of shared-tier write {@link CacheCore.writeShared} makes (see there). */
 export type SharedWrite =
@@ -72,6 +74,7 @@ export class CacheCore {
    */
   readonly #tags = new Map<string, Set<string>>();
   #tagged = 0;
+  #hotTimer: NodeJS.Timeout | undefined;
   #taggedAtPrune = 0;
   readonly namespaces = new Map<string, NamespaceCounters>();
   readonly latency: LatencyRecorder | undefined;
@@ -113,6 +116,14 @@ export class CacheCore {
             { ...hot, width: HOT_SKETCH_WIDTH, depth: HOT_SKETCH_DEPTH, seed: Math.floor(options.random() * 2 ** 32) },
             options.clock.now(),
           );
+    if (this.hotKeys !== undefined && hot !== undefined && options.l2?.setHotKeys !== undefined) {
+      const l2 = options.l2;
+      const detector = this.hotKeys;
+      this.#hotTimer = setInterval(() => {
+        const keys = detector.hot(options.clock.now(), hot.minRate, hot.minShare).map((h) => h.key);
+        l2.setHotKeys?.(keys);
+      }, HOT_PUSH_MS).unref();
+    }
     const subscribe = options.l2?.onInvalidation;
     if (subscribe !== undefined) {
       this.bus = { received: 0, gaps: 0 };
@@ -159,6 +170,7 @@ export class CacheCore {
   /** Stops listening to the bus. */
   detach(): void {
     this.#unsubscribeBus?.();
+    clearInterval(this.#hotTimer);
   }
 
   /** The counters of a namespace path, created on first use. */

@@ -73,6 +73,11 @@ export interface SharedTier {
   tagKeys?(tag: string, keys: readonly string[], ttlMs: number): Promise<void>;
   /** Forgets a tag and returns the keys that carried it (the caller removes them). */
   takeTag?(tag: string): Promise<string[]>;
+  /**
+   * The keys this instance reads hot now (physical), pushed by the cache every second: a tier that can
+   * spread a hot key's reads (copies on other Redis Cluster masters) does so for these.
+   */
+  setHotKeys?(keys: readonly string[]): void;
   /** Tries to take the load lock of a key for `ttlMs`; `undefined` when another holder has it. */
   tryLock?(key: string, ttlMs: number): Promise<LockHandle | undefined>;
   /** Resolves (never rejects) when any instance announces that the key's value landed, or after `timeoutMs`. */

@@ -59,6 +59,9 @@ export class RedisBus {
   readonly #client: RedisClient | RedisClusterClient;
   readonly #fillChannel: string;
   readonly #busChannel: string;
+  readonly #hotChannel: string;
+  /** Receives other instances' hot-key announcements. */
+  onHot: ((keys: readonly string[]) => void) | undefined;
   #subscriber: RedisClient | RedisClusterClient | undefined;
   #subscribed: Promise<void> | undefined;
   #disconnected = false;
@@ -76,6 +79,15 @@ export class RedisBus {
     this.#client = client;
     this.#fillChannel = fillChannel(prefix);
     this.#busChannel = busChannel(prefix);
+    this.#hotChannel = `${prefix}hot`;
+  }
+
+  /** Announces this instance's hot keys (best effort: the next announcement follows in a second). */
+  async publishHot(keys: readonly string[]): Promise<void> {
+    void this.start().catch(() => undefined);
+    await this.#client
+      .publish(this.#hotChannel, JSON.stringify({ i: this.instanceId, k: keys }))
+      .catch(() => undefined);
   }
 
   /** Subscribes (once) on a connection of its own; resolves when the subscription is active. */
@@ -104,7 +116,7 @@ export class RedisBus {
     const listener = (message: string, channel: string) => this.#receive(channel, message);
     const subscribed = subscriber
       .connect()
-      .then(() => subscriber.subscribe([this.#fillChannel, this.#busChannel], listener));
+      .then(() => subscriber.subscribe([this.#fillChannel, this.#busChannel, this.#hotChannel], listener));
     // A failed SUBSCRIBE (Redis down at start) must not surface as an unhandled rejection; node-redis
     // keeps reconnecting, and fill waits fall back to their timeout meanwhile.
     subscribed.catch(() => undefined);
@@ -204,6 +216,15 @@ export class RedisBus {
   }
 
   #receive(channel: string, text: string): void {
+    if (channel === this.#hotChannel) {
+      try {
+        const { i, k } = JSON.parse(text) as { i?: unknown; k?: unknown };
+        if (i !== this.instanceId && Array.isArray(k)) this.onHot?.(k.filter((key) => typeof key === 'string'));
+      } catch {
+        // not an announcement of ours: ignore
+      }
+      return;
+    }
     if (channel === this.#fillChannel) {
       const waiters = this.#fillWaiters.get(text);
       if (waiters !== undefined) for (const wake of [...waiters]) wake();

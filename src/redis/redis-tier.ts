@@ -28,7 +28,8 @@ import type { BusEvent, InvalidationMessage, LockHandle, SharedTier } from '../t
 import { RedisBus } from './bus.js';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
 import { isClient, isCluster, ownClient, type RedisClient, type RedisClusterClient } from './client.js';
-import { checkPrefix, lockKey, redisKey, redisPattern, tagKey, versionKey } from './key-layout.js';
+import { COPY_SCRIPT, COPY_TTL_MS, HotKeyReplicas, parseCopy } from './hot-key-replicas.js';
+import { checkPrefix, escapeKey, lockKey, redisKey, redisPattern, tagKey, versionKey } from './key-layout.js';
 
 /** Options of {@link createRedisTier}. */
 export interface RedisTierOptions {
@@ -86,23 +87,26 @@ const RELEASE_SCRIPT =
 const VERSION_TTL_MS = 60 * 60 * 1000;
 /** The versioned writes, as Lua scripts over a key's value (KEYS[1]) and version (KEYS[2]), same slot. */
 const SCRIPTS = {
-  /** A write: move the version, store. ARGV: payload, px, version ttl. */
-  write: `redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1`,
+  /** A write: move the version, store. ARGV: payload, px, version ttl. Returns the new version. */
+  write: `local v = redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return v`,
   /** A delete: move the version, remove. ARGV: version ttl. */
-  remove: `redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[1])
-return redis.call('UNLINK', KEYS[1])`,
+  remove: `local v = redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('UNLINK', KEYS[1]) return v`,
   /** A load's store: only if the version is still the one read before loading. ARGV: payload, px, version. */
   storeIf: `if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[3] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1`,
   /** Adds keys to a tag's set (KEYS[1]) and makes it live at least px. ARGV: px, keys… */
   tag: `redis.call('SADD', KEYS[1], unpack(ARGV, 2))
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return 1`,
-  /** A write-through's store: as `write` if unraced, else as `remove`. ARGV: payload, px, version, version ttl. */
+  /**
+   * A write-through's store: as `write` if unraced, else as `remove`. ARGV: payload, px, version, version
+   * ttl. Returns the new version, negated when it removed instead of storing.
+   */
   writeIf: `local seen = redis.call('GET', KEYS[2]) or '0'
-redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[4])
-if seen == ARGV[3] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-redis.call('UNLINK', KEYS[1]) return 0`,
+local v = redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if seen == ARGV[3] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return v end
+redis.call('UNLINK', KEYS[1]) return -v`,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 const SHAS = Object.fromEntries(
@@ -129,6 +133,8 @@ export class RedisTier implements SharedTier {
   readonly #maxBytes: number;
   readonly #breaker: CircuitBreaker;
   readonly #bus: RedisBus;
+  /** Hot-key copies on other masters; only on a Cluster. */
+  readonly #replicas: HotKeyReplicas | undefined;
   readonly #pending = new Set<PendingCall>();
   readonly #sweepMs: number;
   #sweeper: NodeJS.Timeout | undefined;
@@ -164,6 +170,11 @@ export class RedisTier implements SharedTier {
       options.clock ?? { now: Date.now },
     );
     this.#bus = new RedisBus(this.#client, this.#prefix);
+    if (isCluster(this.#client)) {
+      const replicas = new HotKeyReplicas(this.#client, this.#prefix);
+      this.#replicas = replicas;
+      this.#bus.onHot = (keys) => replicas.announced(keys, Date.now());
+    }
   }
 
   /** Counters of the fill notifications and invalidation bus. */
@@ -182,6 +193,13 @@ export class RedisTier implements SharedTier {
   }
 
   async get(key: string): Promise<Envelope | undefined> {
+    const replicas = this.#replicas;
+    if (replicas !== undefined && replicas.isHot(key, Date.now())) {
+      // Owner or one of the copies, at random: each master takes its share of the key's reads.
+      const copies = replicas.copies(escapeKey(key));
+      const pick = Math.floor(Math.random() * (copies.length + 1));
+      if (pick > 0) return this.#getCopy(key, copies[pick - 1] as string);
+    }
     const raw: string | Buffer | null = await this.#call('GET', key, () =>
       this.#client.get(redisKey(this.#prefix, key)),
     );
@@ -216,7 +234,7 @@ export class RedisTier implements SharedTier {
 
   async set(key: string, envelope: Envelope, ttlMs: number): Promise<void> {
     const text = encodeEnvelope(key, envelope, this.#maxBytes);
-    await this.#script('write', key, [text, px(ttlMs), String(VERSION_TTL_MS)]);
+    await this.#wrote(key, await this.#script('write', key, [text, px(ttlMs), String(VERSION_TTL_MS)]));
   }
 
   async setIfVersion(key: string, envelope: Envelope, ttlMs: number, version: string): Promise<boolean> {
@@ -226,11 +244,56 @@ export class RedisTier implements SharedTier {
 
   async writeIfVersion(key: string, envelope: Envelope, ttlMs: number, version: string): Promise<boolean> {
     const text = encodeEnvelope(key, envelope, this.#maxBytes);
-    return (await this.#script('writeIf', key, [text, px(ttlMs), version, String(VERSION_TTL_MS)])) === 1;
+    const moved = Number(await this.#script('writeIf', key, [text, px(ttlMs), version, String(VERSION_TTL_MS)]));
+    await this.#wrote(key, Math.abs(moved));
+    return moved > 0;
   }
 
   async delete(key: string): Promise<void> {
-    await this.#script('remove', key, [String(VERSION_TTL_MS)]);
+    await this.#wrote(key, await this.#script('remove', key, [String(VERSION_TTL_MS)]));
+  }
+
+  setHotKeys(keys: readonly string[]): void {
+    const replicas = this.#replicas;
+    if (replicas === undefined) return;
+    replicas.setLocal(keys);
+    if (keys.length > 0) void this.#bus.publishHot(keys);
+  }
+
+  /** After a write moved a hot key's version: tombstone its copies, so none serves the old value. */
+  async #wrote(key: string, version: unknown): Promise<void> {
+    const replicas = this.#replicas;
+    if (replicas === undefined || !replicas.isHot(key, Date.now())) return;
+    const args = [String(version), '', String(COPY_TTL_MS)];
+    await Promise.all(
+      replicas
+        .copies(escapeKey(key))
+        .map((copy) =>
+          this.#call('tombstone', key, () => this.#client.eval(COPY_SCRIPT, { keys: [copy], arguments: args })),
+        ),
+    );
+  }
+
+  /**
+   * A hot key's read from one of its copies; a missing copy (or a tombstone, or a copy's node failing)
+   * reads the owner and repairs the copy in the background.
+   */
+  async #getCopy(key: string, copy: string): Promise<Envelope | undefined> {
+    const raw = await this.#call('GET copy', key, () => this.#client.get(copy)).catch(() => null);
+    const parsed = raw === null ? undefined : parseCopy(String(raw));
+    if (parsed !== undefined && parsed.text !== '') {
+      const envelope = this.#decode(parsed.text);
+      if (envelope !== undefined) return envelope;
+    }
+    const { envelope, version } = await this.getVersioned(key);
+    const ttlMs = Math.min(COPY_TTL_MS, (envelope?.expiresAt ?? 0) - Date.now());
+    if (envelope !== undefined && ttlMs > 0) {
+      const args = [version, encodeEnvelope(key, envelope, this.#maxBytes), px(ttlMs)];
+      void this.#call('repair', key, () => this.#client.eval(COPY_SCRIPT, { keys: [copy], arguments: args })).catch(
+        () => undefined,
+      );
+    }
+    return envelope;
   }
 
   async tagKeys(tag: string, keys: readonly string[], ttlMs: number): Promise<void> {

@@ -3,23 +3,36 @@
  * Redis Cluster) shared tier, driven by its parent over IPC.
  *
  * Commands: `stampede` (N concurrent getOrLoad of one key, loader of given ms), `load` (getOrLoad once),
- * `set`, `delete`, `waitFor` (poll `get` until it returns a value), `stats`.
+ * `set`, `delete`, `waitFor` (poll `get` until it returns a value), `read` (getOrLoad one key from
+ * `concurrency` loops for `ms`), `stats`.
  */
 import { createCache, createRedisTier } from '../../src/index.js';
 
 interface Command {
   id: number;
-  op: 'stampede' | 'load' | 'set' | 'delete' | 'waitFor' | 'stats';
+  op: 'stampede' | 'load' | 'set' | 'delete' | 'waitFor' | 'read' | 'stats';
+  ms?: number;
   key?: string;
   value?: unknown;
   concurrency?: number;
   loaderMs?: number;
 }
 
-const target = JSON.parse(process.argv[2] as string) as { url?: string; urls?: string[] };
+const target = JSON.parse(process.argv[2] as string) as {
+  url?: string;
+  urls?: string[];
+  /** `false`: no L1, every read goes to Redis. */
+  l1?: false;
+  hotKeys?: false;
+};
 // The tier owns its client: a URL for a server, seed URLs for a cluster.
 const l2 = createRedisTier({ client: target.urls ?? (target.url as string), timeout: '1s' });
-const cache = createCache({ ttl: '1m', l2 });
+const cache = createCache({
+  ttl: '1m',
+  l2,
+  ...(target.l1 === false ? { l1: false as const } : {}),
+  ...(target.hotKeys === false ? { hotKeys: false as const } : {}),
+});
 let loaderCalls = 0;
 
 async function handle(command: Command): Promise<unknown> {
@@ -60,6 +73,26 @@ async function handle(command: Command): Promise<unknown> {
         if (JSON.stringify(value) === JSON.stringify(command.value)) return Date.now();
         await new Promise((resolve) => setImmediate(resolve));
       }
+    }
+    case 'read': {
+      const until = Date.now() + (command.ms ?? 1000);
+      let reads = 0;
+      let errors = 0;
+      const loader = async () => {
+        loaderCalls++;
+        return command.value;
+      };
+      await Promise.all(
+        Array.from({ length: command.concurrency ?? 8 }, async () => {
+          while (Date.now() < until) {
+            await cache.getOrLoad(key, loader).then(
+              () => reads++,
+              () => errors++,
+            );
+          }
+        }),
+      );
+      return { reads, errors, hot: cache.hotKeys().map((h) => h.key) };
     }
     case 'stats':
       return { ...cache.stats(), loaderCalls };

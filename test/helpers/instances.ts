@@ -22,7 +22,7 @@ export class Instance {
   }
 
   /** Starts an instance against a Redis URL or cluster seed URLs; resolves once it is subscribed. */
-  static start(target: { url?: string; urls?: string[] }): Promise<Instance> {
+  static start(target: { url?: string; urls?: string[]; l1?: false; hotKeys?: false }): Promise<Instance> {
     const child = fork(WORKER, [JSON.stringify(target)], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -50,6 +50,9 @@ export class Instance {
     if (this.#child.exitCode !== null) return;
     const exited = new Promise((resolve) => this.#child.once('exit', resolve));
     this.#child.disconnect();
+    // A client closing against a dead cluster node can wait a long time: don't let a test hang on it.
+    const stuck = setTimeout(() => this.#child.kill('SIGKILL'), 3000);
     await exited;
+    clearTimeout(stuck);
   }
 }

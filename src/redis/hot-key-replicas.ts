@@ -1,0 +1,115 @@
+/**
+ * Hot-key replication across Redis Cluster shards. One key read by everyone lands on one slot, one
+ * master, however many masters there are; a hot key therefore gets copies on the *other* masters and
+ * reads pick one of owner and copies at random.
+ *
+ * - **Placement.** A copy of `d:{k}` is `d:{k%r<n>}`: `%r` never occurs in an escaped key (`%` is always
+ *   followed by two hex digits there), so copies never collide with real keys, and `clear()`'s pattern
+ *   for a namespace covers its keys' copies. For each master but the owner, `n` is the first suffix
+ *   whose slot that master serves in the live slot map; placements are recomputed when the set of
+ *   masters changes.
+ * - **Copies are repaired from the owner, never written blind.** A read that finds no copy reads the
+ *   owner's value and version and writes the copy as `v<version>\n<envelope>` with a short TTL, only if
+ *   the copy does not already hold a higher version.
+ * - **Writes leave tombstones.** After a write to a hot key moves its version, every copy is set to
+ *   `v<new version>\n` (nothing) unless it holds a higher version: a reader that read the owner before
+ *   the write cannot put the old value back, and after a write resolves no copy holds the old value.
+ * - **Agreement.** Each instance announces its hot keys on `<prefix>hot` every second; a key is
+ *   replicated while any instance found it hot in the last few seconds, so writers tombstone the copies
+ *   that readers elsewhere made. Copies live `COPY_TTL_MS` at most, so one a lost announcement left
+ *   behind heals by itself.
+ */
+import calculateSlot from 'cluster-key-slot';
+import type { RedisClusterClient } from './client.js';
+
+/** Longest a copy lives (also bounded by the owner's entry). */
+export const COPY_TTL_MS = 2000;
+/** How long another instance's announcement keeps a key replicated here. */
+const ANNOUNCED_FOR_MS = 3000;
+/** Suffixes tried per master before giving up on it (a master serves ≥ 1/N of the slots). */
+const MAX_SUFFIX = 1000;
+
+/** Lua: write a copy (ARGV: version, text, px) unless it holds a higher version. An empty text is a tombstone. */
+export const COPY_SCRIPT = `local current = redis.call('GET', KEYS[1])
+if current then
+  local held = tonumber(string.match(current, '^v(%d+)'))
+  if held and held > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], 'v' .. ARGV[1] .. '\\n' .. ARGV[2], 'PX', ARGV[3]) return 1`;
+
+/** The hot keys of one tier and where their copies live. */
+export class HotKeyReplicas {
+  readonly #cluster: RedisClusterClient;
+  readonly #prefix: string;
+  #local = new Set<string>();
+  readonly #announced = new Map<string, number>();
+  readonly #placements = new Map<string, string[]>();
+  #masters = '';
+
+  constructor(cluster: RedisClusterClient, prefix: string) {
+    this.#cluster = cluster;
+    this.#prefix = prefix;
+  }
+
+  /** Replaces this instance's own hot keys. */
+  setLocal(keys: readonly string[]): void {
+    this.#local = new Set(keys);
+  }
+
+  /** This instance's own hot keys. */
+  get local(): readonly string[] {
+    return [...this.#local];
+  }
+
+  /** Another instance's announcement. */
+  announced(keys: readonly string[], now: number): void {
+    for (const key of keys) this.#announced.set(key, now + ANNOUNCED_FOR_MS);
+  }
+
+  /** Whether a (physical) key is replicated now. */
+  isHot(key: string, now: number): boolean {
+    if (this.#local.has(key)) return true;
+    const until = this.#announced.get(key);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.#announced.delete(key);
+    return false;
+  }
+
+  /** The Redis keys of a hot key's copies, one per master other than its owner's (empty off a cluster map). */
+  copies(escaped: string): readonly string[] {
+    const masters = this.#cluster.masters.map((m) => m.address).join(',');
+    if (masters !== this.#masters) {
+      // Topology changed (or first use): placements follow the live slot map.
+      this.#masters = masters;
+      this.#placements.clear();
+    }
+    let placed = this.#placements.get(escaped);
+    if (placed === undefined) {
+      placed = this.#place(escaped);
+      this.#placements.set(escaped, placed);
+    }
+    return placed;
+  }
+
+  #place(escaped: string): string[] {
+    const slots = this.#cluster.slots;
+    const owner = slots[calculateSlot(escaped)]?.master.address;
+    const wanted = new Set(this.#cluster.masters.map((m) => m.address));
+    if (owner !== undefined) wanted.delete(owner);
+    const copies: string[] = [];
+    for (let n = 0; n < MAX_SUFFIX && wanted.size > 0; n++) {
+      const tag = `${escaped}%r${n}`;
+      const master = slots[calculateSlot(tag)]?.master.address;
+      if (master !== undefined && wanted.delete(master)) copies.push(`${this.#prefix}d:{${tag}}`);
+    }
+    return copies;
+  }
+}
+
+/** Splits a copy's bytes into its version and envelope text (`''` for a tombstone); undefined if malformed. */
+export function parseCopy(raw: string): { readonly version: string; readonly text: string } | undefined {
+  const newline = raw.indexOf('\n');
+  if (raw.charCodeAt(0) !== 118 /* v */ || newline < 2) return undefined;
+  return { version: raw.slice(1, newline), text: raw.slice(newline + 1) };
+}
