@@ -3,12 +3,15 @@
  * throughput (10,000 keys, random access) with detection on (the default) and off, interleaved runs in
  * their own processes, medians and the ratio (goal ≥ 0.9×).
  *
- * Replication of hot keys across Redis Cluster shards (per-node share of a hot key's reads, off vs on) is
- * the second part of the hot-keys work and not built yet; this bench grows with it.
+ * Then, on a 3-master Redis Cluster the bench starts: 4 processes read one key with no L1 (every read
+ * goes to Redis) for 3 s, with hot-key replication off and on; it prints the reads per second and each
+ * master's share of the key's GETs, from the servers' own `INFO commandstats`.
  */
 import { parseArgs } from 'node:util';
+import { Instance } from '../test/helpers/instances.js';
+import { RedisCluster } from '../test/helpers/redis-server.js';
 import { runWorker } from './lib/child.js';
-import { formatRatio, median, printRateTable } from './lib/report.js';
+import { formatRatio, median, printRateTable, printTable } from './lib/report.js';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '7' }, ms: { type: 'string', default: '1000' } },
@@ -28,3 +31,41 @@ console.log(`\nL1 hit, hot-key detection on (tiercache) vs off: 10,000 keys, ran
 printRateTable(results, 'tiercache');
 const ratio = median(results.get('tiercache') as number[]) / median(results.get('tiercache-hotkeys-off') as number[]);
 console.log(`\ndetection on ÷ off: ${formatRatio(ratio)} (goal ≥ 0.9×)`);
+
+const PROCESSES = 4;
+const READ_MS = 3000;
+const cluster = await RedisCluster.start();
+const rows = [['replication', 'reads/s (4 processes)', ...cluster.servers.map((_, i) => `master ${i + 1}`)]];
+try {
+  for (const replication of [false, true]) {
+    const instances = await Promise.all(
+      Array.from({ length: PROCESSES }, () =>
+        Instance.start({ urls: cluster.urls, l1: false, ...(replication ? {} : { hotKeys: false as const }) }),
+      ),
+    );
+    const key = `celebrity-${replication}`;
+    const read = (ms: number) =>
+      Promise.all(instances.map((i) => i.send<{ reads: number }>({ op: 'read', key, value: 'menu', ms })));
+    await read(2500); // warm-up: detection, announcements, copies
+    for (const server of cluster.servers) await server.cli('CONFIG', 'RESETSTAT');
+    const reads = (await read(READ_MS)).reduce((n, r) => n + r.reads, 0);
+    const gets = await Promise.all(
+      cluster.servers.map(async (s) =>
+        Number(/cmdstat_get:calls=(\d+)/.exec(await s.cli('INFO', 'commandstats'))?.[1] ?? 0),
+      ),
+    );
+    const total = gets.reduce((a, b) => a + b, 0);
+    rows.push([
+      replication ? 'on' : 'off',
+      Math.round(reads / (READ_MS / 1000)).toLocaleString('en-US'),
+      ...gets.map((n) => `${((n / total) * 100).toFixed(0)} %`),
+    ]);
+    for (const instance of instances) await instance.stop();
+  }
+} finally {
+  await cluster.stop();
+}
+console.log(
+  `\nOne hot key on a 3-master cluster, ${PROCESSES} processes, L1 off, ${READ_MS / 1000} s: each master's share of its GETs\n`,
+);
+printTable(rows);
