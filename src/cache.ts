@@ -203,6 +203,8 @@ interface FlightNote {
 
 /** A lock waiter re-reads L2 at least this often, in case a fill notification was lost. */
 const FILL_POLL_MS = 100;
+/** A hot key's capped L1 copy is refreshed in the last fifth of its life. */
+const HOT_AHEAD = 0.2;
 /** A plain write to the shared tier (`set`). */
 const WRITE: SharedWrite = { kind: 'write' };
 
@@ -291,6 +293,9 @@ class TierCache implements Cache {
             this.#refreshEarly(physical, key, loader, options, freshUntil, false);
           } else if (left < this.#aheadMs) {
             this.#refreshAhead(l1, physical, key, loader, options, freshUntil);
+          } else if (left < core.hotL1TtlMs * HOT_AHEAD && core.hot.has(physical)) {
+            // A hot key's capped L1 copy: re-read (or, if L2 is no fresher, reload) before it lapses.
+            this.#refreshEarly(physical, key, loader, options, freshUntil, false);
           }
           return Promise.resolve((this.#copyOnRead ? structuredClone(value) : value) as T);
         }

@@ -65,6 +65,10 @@ export class CacheCore {
   loading = 0;
   /** The hot-key detector (cache-wide, over physical keys); `undefined` when off. */
   readonly hotKeys: HotKeyDetector | undefined;
+  /** The hot keys (physical) as of the detector's last report, refreshed every second. */
+  hot: ReadonlySet<string> = new Set();
+  /** How long a hot key's L1 copy counts as fresh at most; 0 when not capped (no detector or no L2). */
+  hotL1TtlMs = 0;
   /** Refresh-ahead loads running now (bounded by `refreshAhead.concurrency`). */
   refreshingAhead = 0;
   /**
@@ -116,13 +120,16 @@ export class CacheCore {
             { ...hot, width: HOT_SKETCH_WIDTH, depth: HOT_SKETCH_DEPTH, seed: Math.floor(options.random() * 2 ** 32) },
             options.clock.now(),
           );
-    if (this.hotKeys !== undefined && hot !== undefined && options.l2?.setHotKeys !== undefined) {
-      const l2 = options.l2;
+    if (this.hotKeys !== undefined && hot !== undefined) {
       const detector = this.hotKeys;
+      // With a shared tier, a hot key's L1 copy is fresh for l1Ttl at most (see `l1Set`).
+      this.hotL1TtlMs = options.l2 === undefined ? 0 : hot.l1TtlMs;
       this.#hotTimer = setInterval(() => {
         const keys = detector.hot(options.clock.now(), hot.minRate, hot.minShare).map((h) => h.key);
-        l2.setHotKeys?.(keys);
+        this.hot = new Set(keys);
+        options.l2?.setHotKeys?.(keys);
       }, HOT_PUSH_MS).unref();
+      if (this.l1 !== undefined) this.l1.favoured = (key) => this.hot.has(key);
     }
     const subscribe = options.l2?.onInvalidation;
     if (subscribe !== undefined) {
@@ -294,7 +301,15 @@ export class CacheCore {
     if (this.l1 === undefined || this.closed) return;
     const weight = this.options.weigher(value);
     if (weight > this.options.maxEntryBytes) return;
-    this.l1.set(physical, this.ownCopy(key, value), weight, expiresAt, now, freshUntil, delta);
+    this.l1.set(
+      physical,
+      this.ownCopy(key, value),
+      weight,
+      expiresAt,
+      now,
+      this.#capHot(physical, now, freshUntil),
+      delta,
+    );
   }
 
   /**
@@ -396,6 +411,16 @@ export class CacheCore {
     this.#taggedAtPrune = kept;
   }
 
+  /**
+   * A hot key's L1 copy counts as fresh for `hotKeys.l1Ttl` at most (it stays, stale, for fail-safe):
+   * the many readers of a hot key bound how long a lost invalidation can show. The read path re-reads it
+   * from L2 in the background before then.
+   */
+  #capHot(physical: string, now: number, freshUntil: number): number {
+    const cap = this.hotL1TtlMs;
+    return cap > 0 && freshUntil - now > cap && this.hot.has(physical) ? now + cap : freshUntil;
+  }
+
   /** Runs a shared-tier call (a removal, or tag bookkeeping), counting and absorbing unavailability. */
   async removeShared(counters: Counters, remove: (l2: SharedTier) => Promise<void>): Promise<void> {
     const l2 = this.options.l2;
@@ -445,7 +470,8 @@ export class CacheCore {
     }
     let ttl = ttlOverride ?? (value === null ? settings.nullTtl : settings.ttl);
     if (settings.ttlJitter > 0) ttl *= 1 + settings.ttlJitter * (2 * options.random() - 1);
-    l1?.set(physical, this.ownCopy(key, value), weight, now + ttl + options.graceMs, now, now + ttl, delta);
+    const freshUntil = this.#capHot(physical, now, now + ttl);
+    l1?.set(physical, this.ownCopy(key, value), weight, now + ttl + options.graceMs, now, freshUntil, delta);
     return { at: now, ttl, expiresAt: now + ttl, delta };
   }
 }

@@ -138,7 +138,8 @@ export interface CacheOptions {
    * Hot-key detection (`cache.hotKeys()`): one read in `sampleEvery` feeds a decaying count-min sketch
    * (32 KiB) with `capacity` candidates; a key is hot when its estimated rate over the last `window` is
    * at least `minRate` reads/s and `minShare` of all reads. `false` turns it off. Default:
-   * `{ window: '10s', minRate: 1000, minShare: 0.01, sampleEvery: 16, capacity: 32 }`.
+   * `{ window: '10s', l1Ttl: '5s', minRate: 1000, minShare: 0.01, sampleEvery: 16, capacity: 32 }`. Hot keys
+   * are also always admitted to (and kept in) the L1, and replicated across Redis Cluster masters.
    */
   hotKeys?: HotKeyOptions | false;
 }
@@ -146,6 +147,12 @@ export interface CacheOptions {
 /** Settings of hot-key detection (see `CacheOptions.hotKeys`). */
 export interface HotKeyOptions {
   window?: Duration;
+  /**
+   * With a shared tier: the longest a hot key's L1 copy counts as fresh before it is re-read from L2 (in
+   * the background, ahead of time, while callers keep hitting L1), so a lost invalidation leaves a hot
+   * key stale for this long at most. Default: `'5s'`.
+   */
+  l1Ttl?: Duration;
   minRate?: number;
   minShare?: number;
   sampleEvery?: number;
@@ -211,6 +218,7 @@ export interface ResolvedOptions {
   readonly hotKeys:
     | {
         readonly windowMs: number;
+        readonly l1TtlMs: number;
         readonly minRate: number;
         readonly minShare: number;
         readonly sampleEvery: number;
@@ -233,7 +241,7 @@ export const DEFAULTS = {
   beta: 1,
   refreshAheadConcurrency: 4,
   refreshAheadMinReads: 2,
-  hotKeys: { window: '10s', minRate: 1000, minShare: 0.01, sampleEvery: 16, capacity: 32 },
+  hotKeys: { window: '10s', l1Ttl: '5s', minRate: 1000, minShare: 0.01, sampleEvery: 16, capacity: 32 },
 } as const;
 
 const CACHE_OPTION_NAMES = new Set<string>([
@@ -423,7 +431,7 @@ function resolveHotKeys(value: unknown): ResolvedOptions['hotKeys'] {
   if (typeof given !== 'object' || given === null) {
     throw new ConfigError('hotKeys', 'expected { window?, minRate?, minShare?, sampleEvery?, capacity? } or false.');
   }
-  rejectUnknown(given, new Set(['window', 'minRate', 'minShare', 'sampleEvery', 'capacity']), 'hotKeys.');
+  rejectUnknown(given, new Set(['window', 'l1Ttl', 'minRate', 'minShare', 'sampleEvery', 'capacity']), 'hotKeys.');
   const d = DEFAULTS.hotKeys;
   const o = given as HotKeyOptions;
   const sampleEvery =
@@ -438,6 +446,7 @@ function resolveHotKeys(value: unknown): ResolvedOptions['hotKeys'] {
   }
   return {
     windowMs: parseDuration(o.window ?? d.window, 'hotKeys.window'),
+    l1TtlMs: parseDuration(o.l1Ttl ?? d.l1Ttl, 'hotKeys.l1Ttl'),
     minRate,
     minShare,
     sampleEvery,

@@ -486,8 +486,19 @@ export class MemoryTier {
     return first;
   }
 
+  /**
+   * Keys to keep whatever the sketch says (the cache's hot keys): such a candidate is always admitted and
+   * such a victim never loses its place to an ordinary candidate. Consulted only when evicting.
+   */
+  favoured: ((key: string) => boolean) | undefined;
+
   /** TinyLFU's admission test: does the candidate deserve the victim's place? */
   #admit(candidate: number, victim: number): boolean {
+    const favoured = this.favoured;
+    if (favoured !== undefined) {
+      if (favoured(this.#keys[candidate] as string)) return true;
+      if (favoured(this.#keys[victim] as string)) return false;
+    }
     const records = this.#links.records;
     const candidateFrequency = this.#sketch.frequency(records[candidate * RECORD + HASH] as number);
     const victimFrequency = this.#sketch.frequency(records[victim * RECORD + HASH] as number);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HotKeyDetector } from '../../src/hotkeys/detector.js';
-import { createCache, type HotKey } from '../../src/index.js';
+import { createCache, type Envelope, type HotKey, type SharedTier } from '../../src/index.js';
+import { MemoryTier, MISS } from '../../src/memory/memory-tier.js';
 import { seededRandom } from '../../workload/random.js';
 import { Zipf } from '../../workload/zipf.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -99,5 +101,65 @@ describe('cache.hotKeys()', () => {
     assert.deepEqual(createCache({ ttl: '1h', hotKeys: false }).hotKeys(), []);
     assert.throws(() => createCache({ ttl: '1h', hotKeys: { sampleEvery: 0 } }), /hotKeys\.sampleEvery/);
     assert.throws(() => createCache({ ttl: '1h', hotKeys: { minShare: 2 } }), /hotKeys\.minShare/);
+  });
+});
+
+describe('hot keys in the L1', () => {
+  it('are kept in the L1 even where TinyLFU would let them go', () => {
+    const survives = (favoured: boolean) => {
+      const tier = new MemoryTier({ maxEntries: 100, maxBytes: Number.POSITIVE_INFINITY }, seededRandom(3));
+      if (favoured) tier.favoured = (key) => key === 'hot';
+      tier.set('hot', 'h', 1, 1e12, 0);
+      // 1,000 newcomers, each read twice right away: more frequent, to the sketch, than 'hot' (read once).
+      for (let i = 0; i < 1000; i++) {
+        tier.set(`k${i}`, i, 1, 1e12, 0);
+        tier.get(`k${i}`, 0);
+        tier.get(`k${i}`, 0);
+      }
+      return tier.peek('hot', 0) !== MISS;
+    };
+    assert.equal(survives(false), false, 'an ordinary key read once is evicted');
+    assert.equal(survives(true), true, 'a hot one is kept');
+  });
+
+  it('with a shared tier, a hot key is fresh in L1 for l1Ttl at most and re-read from L2 ahead of that', async () => {
+    const entries = new Map<string, Envelope>();
+    const l2: SharedTier = {
+      name: 'memory',
+      get: async (key) => entries.get(key),
+      set: async (key, envelope) => void entries.set(key, envelope),
+      delete: async (key) => void entries.delete(key),
+      clear: async () => entries.clear(),
+      close: async () => {},
+    };
+    const clock = new FakeClock();
+    const cache = createCache({
+      ttl: '1m',
+      clock,
+      l2,
+      earlyRefresh: false,
+      hotKeys: { minRate: 1, minShare: 0.5, sampleEvery: 1, l1Ttl: '1s' },
+    });
+    let loads = 0;
+    const loader = async () => `loaded ${++loads}`;
+    for (let i = 0; i < 200; i++) {
+      clock.advance(5);
+      await cache.getOrLoad('hot', loader);
+    }
+    await sleep(1100); // the detector's report reaches the cache once a second
+    assert.deepEqual(
+      cache.hotKeys().map((h) => h.key),
+      ['hot'],
+    );
+    await cache.set('hot', 'v2'); // stored while hot: fresh in L1 for 1 s
+    const envelope = entries.get('hot') as Envelope;
+    entries.set('hot', { ...envelope, value: 'v3' }); // another instance's write whose invalidation was lost
+    assert.equal(await cache.getOrLoad('hot', loader), 'v2');
+    clock.advance(850); // the last fifth of the capped second
+    assert.equal(await cache.getOrLoad('hot', loader), 'v2', 'still answered at once');
+    await sleep(0);
+    assert.equal(await cache.getOrLoad('hot', loader), 'v3', 're-read from L2 in the background');
+    assert.equal(loads, 1, 'no database load for it');
+    await cache.close();
   });
 });
