@@ -26,6 +26,8 @@ import type { RedisClusterClient } from './client.js';
 export const COPY_TTL_MS = 2000;
 /** How long another instance's announcement keeps a key replicated here. */
 const ANNOUNCED_FOR_MS = 3000;
+/** How often the set of masters is compared with the one the placements were computed for. */
+const TOPOLOGY_CHECK_MS = 1000;
 /** Suffixes tried per master before giving up on it (a master serves ≥ 1/N of the slots). */
 const MAX_SUFFIX = 1000;
 
@@ -45,6 +47,7 @@ export class HotKeyReplicas {
   readonly #announced = new Map<string, number>();
   readonly #placements = new Map<string, string[]>();
   #masters = '';
+  #checkedAt = Number.NEGATIVE_INFINITY;
 
   constructor(cluster: RedisClusterClient, prefix: string) {
     this.#cluster = cluster;
@@ -77,12 +80,16 @@ export class HotKeyReplicas {
   }
 
   /** The Redis keys of a hot key's copies, one per master other than its owner's (empty off a cluster map). */
-  copies(escaped: string): readonly string[] {
-    const masters = this.#cluster.masters.map((m) => m.address).join(',');
-    if (masters !== this.#masters) {
-      // Topology changed (or first use): placements follow the live slot map.
-      this.#masters = masters;
-      this.#placements.clear();
+  copies(escaped: string, now: number): readonly string[] {
+    // Checked at most once per TOPOLOGY_CHECK_MS: this runs on every read of a hot key.
+    if (now - this.#checkedAt >= TOPOLOGY_CHECK_MS) {
+      this.#checkedAt = now;
+      const masters = this.#cluster.masters.map((m) => m.address).join(',');
+      if (masters !== this.#masters) {
+        // Topology changed (or first use): placements follow the live slot map.
+        this.#masters = masters;
+        this.#placements.clear();
+      }
     }
     let placed = this.#placements.get(escaped);
     if (placed === undefined) {

@@ -196,7 +196,7 @@ export class RedisTier implements SharedTier {
     const replicas = this.#replicas;
     if (replicas !== undefined && replicas.isHot(key, Date.now())) {
       // Owner or one of the copies, at random: each master takes its share of the key's reads.
-      const copies = replicas.copies(escapeKey(key));
+      const copies = replicas.copies(escapeKey(key), Date.now());
       const pick = Math.floor(Math.random() * (copies.length + 1));
       if (pick > 0) return this.#getCopy(key, copies[pick - 1] as string);
     }
@@ -267,7 +267,7 @@ export class RedisTier implements SharedTier {
     const args = [String(version), '', String(COPY_TTL_MS)];
     await Promise.all(
       replicas
-        .copies(escapeKey(key))
+        .copies(escapeKey(key), Date.now())
         .map((copy) =>
           this.#call('tombstone', key, () => this.#client.eval(COPY_SCRIPT, { keys: [copy], arguments: args })),
         ),
