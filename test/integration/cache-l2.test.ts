@@ -190,6 +190,15 @@ describe('cache over a shared Redis Cluster', () => {
     assert.deepEqual(sizes, [0, 0, 0]);
   });
 
+  it('invalidates a tag whose keys live on every master', async () => {
+    const menus = a.namespace('tagged');
+    for (let i = 0; i < 30; i++) await menus.set(`m${i}`, i, { tags: ['restaurant:9'] });
+    await menus.set('other', 'kept', { tags: ['restaurant:10'] });
+    assert.equal(await b.namespace('tagged').invalidateTags(['restaurant:9']), 30);
+    for (let i = 0; i < 30; i++) assert.equal(await b.namespace('tagged').get(`m${i}`), undefined);
+    assert.equal(await b.namespace('tagged').get('other'), 'kept');
+  });
+
   it('getOrLoadMany of 100 keys with 30 misses: one loadMany call with exactly the 30 misses', async () => {
     const products = a.namespace('products');
     const keys = Array.from({ length: 100 }, (_, i) => `p${i}`);
