@@ -7,7 +7,10 @@ import { type SharedTier, TierUnavailableError } from '../src/index.js';
 
 type Tier = SharedTier;
 
-/** Wraps `inner`; flip `down` to simulate an outage. */
+/**
+ * Wraps `inner` (a Redis tier: every optional method is there); flip `down` to simulate an outage.
+ * Every method is forwarded — one left out would silently turn its feature off behind the wrapper.
+ */
 export class OutageTier implements Tier {
   readonly name: string;
   down = false;
@@ -39,6 +42,31 @@ export class OutageTier implements Tier {
     return this.#inner.clear(prefix);
   };
   close: Tier['close'] = () => this.#inner.close();
+  getVersioned: Tier['getVersioned'] = async (key) => {
+    this.#check();
+    return (this.#inner.getVersioned as NonNullable<Tier['getVersioned']>)(key);
+  };
+  version: Tier['version'] = async (key) => {
+    this.#check();
+    return (this.#inner.version as NonNullable<Tier['version']>)(key);
+  };
+  setIfVersion: Tier['setIfVersion'] = async (key, envelope, ttlMs, version) => {
+    this.#check();
+    return (this.#inner.setIfVersion as NonNullable<Tier['setIfVersion']>)(key, envelope, ttlMs, version);
+  };
+  writeIfVersion: Tier['writeIfVersion'] = async (key, envelope, ttlMs, version) => {
+    this.#check();
+    return (this.#inner.writeIfVersion as NonNullable<Tier['writeIfVersion']>)(key, envelope, ttlMs, version);
+  };
+  tagKeys: Tier['tagKeys'] = async (tag, keys, ttlMs) => {
+    this.#check();
+    return this.#inner.tagKeys?.(tag, keys, ttlMs);
+  };
+  takeTag: Tier['takeTag'] = async (tag) => {
+    this.#check();
+    return (await this.#inner.takeTag?.(tag)) ?? [];
+  };
+  setHotKeys: Tier['setHotKeys'] = (keys) => this.#inner.setHotKeys?.(keys);
   tryLock: Tier['tryLock'] = async (key, ttlMs) => {
     this.#check();
     return this.#inner.tryLock?.(key, ttlMs);

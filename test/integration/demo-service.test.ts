@@ -17,6 +17,7 @@ import { MAX_BODY_BYTES, startServer } from '../../demo/server.js';
 import { seedMenus } from '../../demo/store/menu.js';
 import { seedStore } from '../../demo/store/menu-store.js';
 import { SqliteStore } from '../../demo/store/sqlite-store.js';
+import { RedisTier } from '../../src/index.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
 const MENUS = 500;
@@ -114,6 +115,16 @@ describe('demo service', () => {
     const response = await put(42, menuBody('Chez Quarante-Deux'));
     assert.equal(response.status, 200);
     assert.equal((await row(42))?.restaurant, 'Chez Quarante-Deux');
+    // Through the demo's outage wrapper, the write still moved the key's version (stale-set protection).
+    assert.equal(await redis.cli('GET', 'tiercache-demo:menus:v:{menu:42}'), '1');
+    // The wrapper forwards every method the Redis tier has: one it hid would turn a feature off.
+    const wrapper = (instances[0] as LocalInstance).app.l2 as unknown as Record<string, unknown>;
+    for (const method of Object.getOwnPropertyNames(RedisTier.prototype)) {
+      const own = Object.getOwnPropertyDescriptor(RedisTier.prototype, method)?.value;
+      if (method !== 'constructor' && typeof own === 'function') {
+        assert.equal(typeof wrapper[method], 'function', `the outage wrapper hides ${method}`);
+      }
+    }
     for (const instance of instances) {
       while ((await instance.read(42)).status === 200) {
         const read = await instance.read(42);

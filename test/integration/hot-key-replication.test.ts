@@ -32,7 +32,7 @@ async function copiesOf(cluster: RedisCluster, key: string): Promise<Map<string,
   return copies;
 }
 
-describe('hot-key replication across Redis Cluster masters', () => {
+describe('hot-key replication across Redis Cluster masters', { timeout: 120_000 }, () => {
   let cluster: RedisCluster;
   let replicated: Instance[] = [];
   let plain: Instance[] = [];

@@ -40,7 +40,7 @@ function gate(): { open(): void; opened: Promise<void> } {
   return { open, opened };
 }
 
-describe('stale-set race against PostgreSQL', () => {
+describe('stale-set race against PostgreSQL', { timeout: 120_000 }, () => {
   let server: RedisServer;
   let database: pg.Pool;
   const tiers: RedisTier[] = [];
