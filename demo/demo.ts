@@ -181,7 +181,13 @@ async function demo(settings: Exclude<ReturnType<typeof parse>, 'help'>): Promis
   });
   let server: Server | undefined;
   if (!settings.report) {
-    server = await startServer({ instances, monitor, scenarios, setup }, settings.port, settings.host);
+    const parts = { instances, monitor, scenarios, setup };
+    server = await startServer(parts, settings.port, settings.host).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') throw error;
+      // A second demo, or anything else on the port: take a free one rather than fail the quick start.
+      out.write(`Port ${settings.port} is in use; taking a free one (--port to choose).\n`);
+      return startServer(parts, 0, settings.host);
+    });
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : settings.port;
     out.write(`Dashboard: http://${settings.host}:${port}/   (Ctrl-C to stop)\n`);

@@ -112,6 +112,15 @@ describe('tiercache stats', () => {
       const down = await tiercache(['stats', 'http://127.0.0.1:9']);
       assert.equal(down.code, 1);
       assert.match(down.stderr, /Is the demo running/);
+
+      // A second demo asked for the same port takes a free one and says so.
+      const port = new URL(demo.url).port;
+      const second = await startDemo(['--port', port, '--restaurants', '2000', '--rate', '100', '--db', db]);
+      try {
+        assert.notEqual(new URL(second.url).port, port);
+      } finally {
+        await second.stop();
+      }
     } finally {
       await demo.stop();
     }
