@@ -224,6 +224,8 @@ class TierCache implements Cache {
   readonly #beta: number;
   /** Refresh-ahead's window (0: off): hits closer than this to expiry may refresh. */
   readonly #aheadMs: number;
+  /** A hot key's capped L1 copy is re-read when closer than this to its end (0: no cap). */
+  readonly #hotAheadMs: number;
   readonly #detector: HotKeyDetector | undefined;
   /** On average one read in this many feeds the hot-key detector. */
   readonly #sampleEvery: number;
@@ -243,6 +245,7 @@ class TierCache implements Cache {
     this.#copyOnRead = core.options.copyOnRead;
     this.#beta = core.options.beta;
     this.#aheadMs = core.options.refreshAhead?.windowMs ?? 0;
+    this.#hotAheadMs = core.hotL1TtlMs * HOT_AHEAD;
     this.#detector = core.hotKeys;
     this.#sampleEvery = core.options.hotKeys?.sampleEvery ?? 0;
     // Off: a countdown that never reaches zero in practice (2⁵³ reads).
@@ -293,7 +296,7 @@ class TierCache implements Cache {
             this.#refreshEarly(physical, key, loader, options, freshUntil, false);
           } else if (left < this.#aheadMs) {
             this.#refreshAhead(l1, physical, key, loader, options, freshUntil);
-          } else if (left < core.hotL1TtlMs * HOT_AHEAD && core.hot.has(physical)) {
+          } else if (left < this.#hotAheadMs && core.hot.has(physical)) {
             // A hot key's capped L1 copy: re-read (or, if L2 is no fresher, reload) before it lapses.
             this.#refreshEarly(physical, key, loader, options, freshUntil, false);
           }
@@ -796,7 +799,7 @@ class TierCache implements Cache {
         core.flights.supersedeKey(physical);
         this.#l1?.delete(physical, now);
         // A delete moves the key's version too: a load of it in flight anywhere will not store.
-        await core.removeShared(counters, (l2) => l2.delete(physical));
+        await core.tryShared(counters, (l2) => l2.delete(physical));
         core.publish('delete', physical);
       }),
     );
@@ -1000,12 +1003,7 @@ class TierCache implements Cache {
   /** `set`, or a write-through's store (`kind`: with the version read before the database write). */
   async #set(key: string, value: unknown, options: CallOptions | undefined, kind: SharedWrite = WRITE): Promise<void> {
     const core = this.#core;
-    this.#check(key);
-    const malformed = malformedKeyError(key);
-    if (malformed !== undefined) throw malformed;
-    if (value === undefined) {
-      throw new InvalidValueError(key, 'undefined cannot be cached; call delete(key) to remove a value.');
-    }
+    this.#checkWritable(key, value);
     const settings = resolveCallOptions(core.options, options);
     const physical = physicalKey(this.#prefix, key);
     core.flights.supersedeKey(physical);
@@ -1027,7 +1025,7 @@ class TierCache implements Cache {
     const physical = physicalKey(this.#prefix, key);
     this.#core.flights.supersedeKey(physical);
     const wasCached = this.#l1?.delete(physical, this.#clock.now()) ?? false;
-    await this.#core.removeShared(this.#counters, (l2) => l2.delete(physical));
+    await this.#core.tryShared(this.#counters, (l2) => l2.delete(physical));
     this.#core.publish('delete', physical);
     return wasCached;
   }
@@ -1039,13 +1037,23 @@ class TierCache implements Cache {
     core.flights.supersedeKey(physical);
     const now = this.#clock.now();
     this.#l1?.setFreshUntil(physical, now, now);
-    await core.removeShared(this.#counters, async (l2) => {
+    await core.tryShared(this.#counters, async (l2) => {
       const envelope = await l2.get(physical);
       if (envelope === undefined || envelope.expiresAt <= now) return;
       const keepMs = envelope.expiresAt + core.options.graceMs - now;
       await l2.set(physical, { ...envelope, expiresAt: now }, Math.max(1, keepMs));
     });
     core.publish('expire', physical);
+  }
+
+  /** The checks of a write: a usable key (well-formed Unicode) and a value other than `undefined`. */
+  #checkWritable(key: string, value: unknown): void {
+    this.#check(key);
+    const malformed = malformedKeyError(key);
+    if (malformed !== undefined) throw malformed;
+    if (value === undefined) {
+      throw new InvalidValueError(key, 'undefined cannot be cached; call delete(key) to remove a value.');
+    }
   }
 
   async writeThrough<T>(key: string, value: T, persist: (value: T) => unknown, options?: CallOptions): Promise<void> {
@@ -1057,11 +1065,7 @@ class TierCache implements Cache {
       );
     }
     // What the cache would refuse is refused before the database is written.
-    if (value === undefined) {
-      throw new InvalidValueError(key, 'undefined cannot be cached; call delete(key) to remove a value.');
-    }
-    const malformed = malformedKeyError(key);
-    if (malformed !== undefined) throw malformed;
+    this.#checkWritable(key, value);
     const l2 = this.#core.options.l2;
     if (l2?.writeIfVersion === undefined || l2.version === undefined) {
       // The source of truth first: a cache that is ahead of its database serves what never happened.

@@ -382,7 +382,7 @@ export class CacheCore {
     const l2 = this.options.l2;
     if (l2?.tagKeys === undefined) return;
     const ttlMs = written.ttl + this.options.graceMs;
-    await this.removeShared(counters, async (tier) => {
+    await this.tryShared(counters, async (tier) => {
       await Promise.all(tags.map((tag) => tier.tagKeys?.(tag, [physical], ttlMs)));
     });
   }
@@ -392,7 +392,7 @@ export class CacheCore {
     const keys = this.#tags.get(tag) ?? new Set<string>();
     this.#tags.delete(tag);
     this.#tagged -= keys.size;
-    await this.removeShared(counters, async (tier) => {
+    await this.tryShared(counters, async (tier) => {
       for (const key of (await tier.takeTag?.(tag)) ?? []) keys.add(key);
     });
     return keys;
@@ -422,7 +422,7 @@ export class CacheCore {
   }
 
   /** Runs a shared-tier call (a removal, or tag bookkeeping), counting and absorbing unavailability. */
-  async removeShared(counters: Counters, remove: (l2: SharedTier) => Promise<void>): Promise<void> {
+  async tryShared(counters: Counters, remove: (l2: SharedTier) => Promise<void>): Promise<void> {
     const l2 = this.options.l2;
     if (l2 === undefined) return;
     try {

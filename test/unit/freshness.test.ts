@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { xfetchFires } from '../../src/freshness.js';
-import {
-  createCache,
-  type Envelope,
-  type LoaderContext,
-  LoaderError,
-  OverloadedError,
-  type SharedTier,
-  TimeoutError,
-} from '../../src/index.js';
+import { createCache, type LoaderContext, LoaderError, OverloadedError, TimeoutError } from '../../src/index.js';
 import { seededRandom } from '../../workload/random.js';
 import { deferred, FakeClock } from '../helpers/fake-clock.js';
+import { memorySharedTier } from '../helpers/memory-shared-tier.js';
 
 const newCache = (extra: Partial<Parameters<typeof createCache>[0]> = {}) => {
   const clock = new FakeClock();
@@ -77,16 +70,7 @@ describe('XFetch (probabilistic early expiration)', () => {
   });
 
   it('draws on shared-tier hits too when there is no L1', async () => {
-    // A plain in-memory shared tier (pure logic: the Redis tier's own tests cover Redis).
-    const entries = new Map<string, Envelope>();
-    const l2: SharedTier = {
-      name: 'memory',
-      get: async (key) => entries.get(key),
-      set: async (key, envelope) => void entries.set(key, envelope),
-      delete: async (key) => void entries.delete(key),
-      clear: async () => entries.clear(),
-      close: async () => {},
-    };
+    const { tier: l2 } = memorySharedTier();
     const { cache, clock } = newCache({ ttl: 1000, l1: false, l2, random: () => 1e-12 });
     let loads = 0;
     const loader = () => {

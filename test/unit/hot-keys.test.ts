@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HotKeyDetector } from '../../src/hotkeys/detector.js';
-import { createCache, type Envelope, type HotKey, type SharedTier } from '../../src/index.js';
+import { createCache, type Envelope, type HotKey } from '../../src/index.js';
 import { MemoryTier, MISS } from '../../src/memory/memory-tier.js';
 import { seededRandom } from '../../workload/random.js';
 import { Zipf } from '../../workload/zipf.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { memorySharedTier } from '../helpers/memory-shared-tier.js';
 
 const settings = { width: 4096, depth: 4, capacity: 32, windowMs: 10_000, sampleEvery: 1, seed: 1234 };
 
@@ -123,15 +124,7 @@ describe('hot keys in the L1', () => {
   });
 
   it('with a shared tier, a hot key is fresh in L1 for l1Ttl at most and re-read from L2 ahead of that', async () => {
-    const entries = new Map<string, Envelope>();
-    const l2: SharedTier = {
-      name: 'memory',
-      get: async (key) => entries.get(key),
-      set: async (key, envelope) => void entries.set(key, envelope),
-      delete: async (key) => void entries.delete(key),
-      clear: async () => entries.clear(),
-      close: async () => {},
-    };
+    const { tier: l2, entries } = memorySharedTier();
     const clock = new FakeClock();
     const cache = createCache({
       ttl: '1m',
