@@ -3,6 +3,7 @@
  * (started by the bench on a free port, stopped after): ~1 KB JSON value, L1 off, 256 requests in
  * flight. Contenders: the raw ioredis and node-redis clients (GET + JSON.parse, pipelined),
  * tiercache, BentoCache and cacheable over Redis. Each in its own process, interleaved, medians.
+ * `--semi-space 64` runs every contender with `--max-semi-space-size=64` (V8's young generation, in MB).
  */
 import { parseArgs } from 'node:util';
 import { RedisServer } from '../test/helpers/redis-server.js';
@@ -15,9 +16,12 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     ms: { type: 'string', default: '2000' },
     only: { type: 'string' },
+    'semi-space': { type: 'string' },
   },
 });
 const runs = Number(values.runs);
+const semiSpace = values['semi-space'];
+const nodeFlags = semiSpace === undefined ? [] : [`--max-semi-space-size=${semiSpace}`];
 const CONTENDERS = values.only === undefined ? ALL : ['tiercache', ...values.only.split(',')];
 const server = await RedisServer.start();
 const results = new Map<string, number[]>(CONTENDERS.map((name) => [name, []]));
@@ -25,11 +29,11 @@ try {
   for (let run = 0; run < runs; run++) {
     for (let i = 0; i < CONTENDERS.length; i++) {
       const name = CONTENDERS[(i + run) % CONTENDERS.length] as string;
-      const { opsPerSec } = await runWorker<{ opsPerSec: number }>('l2-worker.ts', [
-        name,
-        server.url,
-        values.ms as string,
-      ]);
+      const { opsPerSec } = await runWorker<{ opsPerSec: number }>(
+        'l2-worker.ts',
+        [name, server.url, values.ms as string],
+        nodeFlags,
+      );
       results.get(name)?.push(opsPerSec);
     }
     process.stderr.write(`run ${run + 1}/${runs} done\n`);
@@ -38,6 +42,8 @@ try {
   await server.stop();
 }
 console.log(
-  `\nL2 hit (Redis ${server.port}), ~1 KB JSON, L1 off, 256 in flight, median of ${runs} runs of ${values.ms} ms\n`,
+  `\nL2 hit (Redis ${server.port}), ~1 KB JSON, L1 off, 256 in flight, median of ${runs} runs of ${values.ms} ms${
+    semiSpace === undefined ? '' : `, --max-semi-space-size=${semiSpace}`
+  }\n`,
 );
 printRateTable(results, 'tiercache');

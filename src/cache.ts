@@ -492,14 +492,17 @@ class TierCache implements Cache {
         if (trace !== undefined) trace.outcome = 'error';
         return Promise.reject(new OverloadedError(key, core.options.maxConcurrentLoads));
       }
-      flight = core.flights.start(physical, (own) => {
-        // Set before the load starts: it runs synchronously up to its first await.
-        own.note = note;
-        if (stale !== undefined) own.stale = { value: stale.value };
-        return this.#load({ flight: own, physical, key, loader, settings });
-      }) as Flight<T>;
+      flight = core.flights.start(
+        physical,
+        (own) => {
+          // Set before the load starts: it runs synchronously up to its first await.
+          own.note = note;
+          if (stale !== undefined) own.stale = { value: stale.value };
+          return this.#load({ flight: own, physical, key, loader, settings });
+        },
+        this.#counterOf(note, now, started),
+      ) as Flight<T>;
       outcome = 'miss';
-      this.#countWhenSettled(flight, note, now, started);
     }
     if (trace !== undefined) trace.outcome = outcome;
     if (core.options.l2 === undefined) core.recordMiss(this.#counters, note.explanation, now);
@@ -517,18 +520,22 @@ class TierCache implements Cache {
   }
 
   /**
-   * With a shared tier, a read is a miss only if L2 misses too: once the flight settles, count its
-   * callers (owner and joiners) in one go, rather than one callback per caller.
+   * With a shared tier, a read is a miss only if L2 misses too: the callback that, once a flight settles,
+   * counts its callers (owner and joiners) in one go, rather than one callback per caller; and times
+   * its owner. `undefined` when there is nothing to count.
    */
-  #countWhenSettled(flight: Flight<unknown>, note: FlightNote, now: number, started?: number): void {
+  #counterOf(
+    note: FlightNote,
+    now: number,
+    started?: number,
+  ): ((flight: Flight<unknown>, ok: boolean) => void) | undefined {
     const core = this.#core;
     const latency = started === undefined ? undefined : core.latency;
     const shared = core.options.l2 !== undefined;
-    if (!shared && latency === undefined && core.options.graceMs === 0) return;
+    if (!shared && latency === undefined && core.options.graceMs === 0) return undefined;
     const counters = this.#counters;
     const label = this.#label;
-    // One callback per flight does both jobs: counting its callers and timing its owner.
-    const settled = (ok: boolean) => {
+    return (flight, ok) => {
       if (flight.servedStale) counters.staleServed += note.callers;
       if (shared && note.callers > 0) {
         if (flight.fromSharedTier) counters.l2Hits += note.callers;
@@ -536,14 +543,10 @@ class TierCache implements Cache {
       }
       latency?.getOrLoad(ok ? 'miss' : 'error', started as number, label);
     };
-    flight.promise.then(
-      () => settled(true),
-      () => settled(false),
-    );
   }
 
   /** The flight's work: look again, then (under the distributed lock when there is one) load and store. */
-  async #load<T>(job: LoadJob<T>): Promise<T> {
+  #load<T>(job: LoadJob<T>): Promise<T> {
     const { flight, physical, key } = job;
     const core = this.#core;
     // Look again now that this call owns the flight: with a remote tier between the miss and here,
@@ -551,20 +554,22 @@ class TierCache implements Cache {
     const l1 = this.#l1;
     const now = this.#clock.now();
     const filled = l1 === undefined ? MISS : l1.peek(physical, now);
-    if (filled !== MISS && now < (l1 as MemoryTier).freshUntil) return filled as T;
+    if (filled !== MISS && now < (l1 as MemoryTier).freshUntil) return Promise.resolve(filled as T);
     const l2 = core.options.l2;
     if (l2 === undefined) return this.#loadAndStore(job);
     const lock = core.options.lock;
     const locking = lock !== false && l2.tryLock !== undefined && l2.waitForFill !== undefined;
     // Without the lock this lookup is the last before loading, so it reads the version too; with it,
-    // the re-check under the lock does (a plain GET keeps the L2-hit path at one key).
-    const shared = await core.readShared(this.#counters, physical, key, flight, false, !locking);
-    if (shared !== MISS) {
-      if (l1 === undefined) this.#xfetchShared(job);
-      return shared as T;
-    }
-    if (!locking) return this.#loadAndStore(job);
-    return this.#loadUnderLock(l2, lock as Exclude<typeof lock, false>, job);
+    // the re-check under the lock does (a plain GET keeps the L2-hit path at one key). A reaction, not
+    // an async function: an L2 hit settles the flight straight from here.
+    return core.readShared(this.#counters, physical, key, flight, false, !locking).then((shared) => {
+      if (shared !== MISS) {
+        if (l1 === undefined) this.#xfetchShared(job);
+        return shared as T;
+      }
+      if (!locking) return this.#loadAndStore(job);
+      return this.#loadUnderLock(l2, lock as Exclude<typeof lock, false>, job);
+    });
   }
 
   /**
@@ -876,11 +881,14 @@ class TierCache implements Cache {
       batch.catch(() => {}); // observed through the flights
       const flights = new Map<string, Flight<unknown>>();
       for (const key of toLoad) {
-        const flight = core.flights.start(physicalKey(this.#prefix, key), async () => (await batch).get(key));
         // The batch counts its own read of each key; `callers` counts getOrLoad calls that join it.
         const note: FlightNote = { explanation: explanations.get(key), callers: 0 };
+        const flight = core.flights.start(
+          physicalKey(this.#prefix, key),
+          async () => (await batch).get(key),
+          this.#counterOf(note, now),
+        );
         flight.note = note;
-        this.#countWhenSettled(flight, note, now);
         flights.set(key, flight);
         results.set(key, flight.promise);
       }

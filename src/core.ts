@@ -240,7 +240,7 @@ export class CacheCore {
    * counted again. `versioned` (on a tier that keeps versions) also reads the key's version into the
    * flight, in the same round trip: the lookup that may precede a load.
    */
-  async readShared(
+  readShared(
     counters: Counters,
     physical: string,
     key: string,
@@ -249,20 +249,38 @@ export class CacheCore {
     versioned = false,
   ): Promise<unknown> {
     const l2 = this.options.l2 as SharedTier;
-    let envelope: Envelope | undefined;
+    let read: Promise<Envelope | undefined>;
     try {
-      if (versioned && flight !== undefined && l2.getVersioned !== undefined) {
-        const read = await l2.getVersioned(physical);
-        envelope = read.envelope;
-        flight.version = read.version;
-      } else {
-        envelope = await l2.get(physical);
-      }
+      read =
+        versioned && flight !== undefined && l2.getVersioned !== undefined
+          ? l2.getVersioned(physical).then((answer) => {
+              flight.version = answer.version;
+              return answer.envelope;
+            })
+          : l2.get(physical);
     } catch (error) {
-      if (!(error instanceof TierUnavailableError)) throw error;
-      counters.l2Errors++;
-      return MISS;
+      read = Promise.reject(error); // a third-party tier that throws instead of rejecting
     }
+    // Reactions rather than an async function: this is the L2-hit path, where each layer costs.
+    return read.then(
+      (envelope) => this.#answerShared(counters, physical, key, envelope, flight, recheck),
+      (error: unknown) => {
+        if (!(error instanceof TierUnavailableError)) throw error;
+        counters.l2Errors++;
+        return MISS;
+      },
+    );
+  }
+
+  /** What a shared-tier lookup found: the value (filled into L1), or {@link MISS}. */
+  #answerShared(
+    counters: Counters,
+    physical: string,
+    key: string,
+    envelope: Envelope | undefined,
+    flight: Flight<unknown> | undefined,
+    recheck: boolean,
+  ): unknown {
     const now = this.options.clock.now();
     if (envelope === undefined || envelope.expiresAt <= now) {
       // A flight's first lookup counts; its re-checks (after the lock, after a wake-up) do not.

@@ -28,6 +28,7 @@ import type { BusEvent, InvalidationMessage, LockHandle, SharedTier } from '../t
 import { RedisBus } from './bus.js';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
 import { isClient, isCluster, ownClient, type RedisClient, type RedisClusterClient } from './client.js';
+import { Deadlines } from './deadlines.js';
 import { COPY_SCRIPT, COPY_TTL_MS, HotKeyReplicas, parseCopy } from './hot-key-replicas.js';
 import { checkPrefix, escapeKey, lockKey, redisKey, redisPattern, tagKey, versionKey } from './key-layout.js';
 
@@ -69,14 +70,6 @@ const SWEEPS_PER_TIMEOUT = 4;
 /** Never check more often than this. */
 const MIN_SWEEP_MS = 5;
 
-/** A command in flight, with the deadline by which it must answer. */
-interface PendingCall {
-  readonly deadline: number;
-  readonly command: string;
-  readonly key: string;
-  readonly reject: (error: unknown) => void;
-  settled: boolean;
-}
 /** Deletes the lock only if it still holds this holder's token. */
 const RELEASE_SCRIPT =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
@@ -135,9 +128,11 @@ export class RedisTier implements SharedTier {
   readonly #bus: RedisBus;
   /** Hot-key copies on other masters; only on a Cluster. */
   readonly #replicas: HotKeyReplicas | undefined;
-  readonly #pending = new Set<PendingCall>();
+  readonly #deadlines = new Deadlines();
   readonly #sweepMs: number;
   #sweeper: NodeJS.Timeout | undefined;
+  /** {@link RedisTier.#decode}, bound once (not a closure per read). */
+  readonly #decodeRaw = (raw: string | Buffer | null): Envelope | undefined => this.#decode(raw);
 
   constructor(options: RedisTierOptions) {
     const given = options.client;
@@ -192,18 +187,16 @@ export class RedisTier implements SharedTier {
     return this.#breaker.opened;
   }
 
-  async get(key: string): Promise<Envelope | undefined> {
+  get(key: string): Promise<Envelope | undefined> {
     const replicas = this.#replicas;
-    if (replicas !== undefined && replicas.isHot(key, Date.now())) {
+    if (replicas?.isHot(key, Date.now())) {
       // Owner or one of the copies, at random: each master takes its share of the key's reads.
       const copies = replicas.copies(escapeKey(key), Date.now());
       const pick = Math.floor(Math.random() * (copies.length + 1));
       if (pick > 0) return this.#getCopy(key, copies[pick - 1] as string);
     }
-    const raw: string | Buffer | null = await this.#call('GET', key, () =>
-      this.#client.get(redisKey(this.#prefix, key)),
-    );
-    return this.#decode(raw);
+    // Decoded inside the call's own reaction: the hit path has no promise layer it can do without.
+    return this.#call('GET', key, () => this.#client.get(redisKey(this.#prefix, key)), this.#decodeRaw);
   }
 
   async getVersioned(key: string): Promise<{ envelope: Envelope | undefined; version: string }> {
@@ -382,8 +375,11 @@ export class RedisTier implements SharedTier {
     if (this.#owned) await this.#client.close().catch(() => this.#client.destroy());
   }
 
-  /** Runs one command under the breaker and the timeout; any failure becomes a TierUnavailableError. */
-  #call<T>(command: string, key: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one command under the breaker and the timeout; any failure becomes a TierUnavailableError.
+   * `map` (which must not throw) turns the reply into the result.
+   */
+  #call<R, T = R>(command: string, key: string, run: () => Promise<R>, map?: (reply: R) => T): Promise<T> {
     if (!this.#breaker.allow()) {
       this.counters.errors++;
       return Promise.reject(
@@ -391,22 +387,28 @@ export class RedisTier implements SharedTier {
       );
     }
     return new Promise<T>((resolve, reject) => {
-      const call: PendingCall = { deadline: performance.now() + this.#timeoutMs, command, key, reject, settled: false };
-      this.#pending.add(call);
+      let settled = false;
+      const ticket = this.#deadlines.add(performance.now() + this.#timeoutMs, () => {
+        settled = true;
+        this.#breaker.failure();
+        this.counters.errors++;
+        this.counters.timeouts++;
+        reject(new TierUnavailableError(this.name, `${command} took longer than ${this.#timeoutMs} ms.`, { key }));
+      });
       this.#sweeper ??= setInterval(() => this.#expireCalls(), this.#sweepMs).unref();
       const started = this.#connecting === undefined ? run() : this.#connecting.then(run);
       started.then(
         (result) => {
-          if (call.settled) return; // already timed out
-          call.settled = true;
-          this.#pending.delete(call);
+          if (settled) return; // already timed out
+          settled = true;
+          this.#deadlines.settle(ticket);
           this.#breaker.success();
-          resolve(result);
+          resolve(map === undefined ? (result as unknown as T) : map(result));
         },
         (cause: unknown) => {
-          if (call.settled) return;
-          call.settled = true;
-          this.#pending.delete(call);
+          if (settled) return;
+          settled = true;
+          this.#deadlines.settle(ticket);
           this.#breaker.failure();
           this.counters.errors++;
           reject(new TierUnavailableError(this.name, `${command} failed: ${(cause as Error).message}`, { key, cause }));
@@ -420,21 +422,8 @@ export class RedisTier implements SharedTier {
    * and a `Promise.race` per call (measured: that pair was a visible share of an L2 hit's cost).
    */
   #expireCalls(): void {
-    const now = performance.now();
-    for (const call of this.#pending) {
-      if (call.deadline > now) continue;
-      call.settled = true;
-      this.#pending.delete(call);
-      this.#breaker.failure();
-      this.counters.errors++;
-      this.counters.timeouts++;
-      call.reject(
-        new TierUnavailableError(this.name, `${call.command} took longer than ${this.#timeoutMs} ms.`, {
-          key: call.key,
-        }),
-      );
-    }
-    if (this.#pending.size === 0 && this.#sweeper !== undefined) {
+    this.#deadlines.expire(performance.now());
+    if (this.#deadlines.size === 0 && this.#sweeper !== undefined) {
       clearInterval(this.#sweeper);
       this.#sweeper = undefined;
     }
