@@ -45,6 +45,6 @@ export {
   parseDuration,
 } from './options.js';
 export type { BreakerState } from './redis/circuit-breaker.js';
-export type { RedisClient, RedisClusterClient } from './redis/client.js';
+export type { RedisClient, RedisClusterClient, RedisSentinelClient, SentinelTarget } from './redis/client.js';
 export { createRedisTier, RedisTier, type RedisTierCounters, type RedisTierOptions } from './redis/redis-tier.js';
 export type { SharedTier } from './tier.js';

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BusEvent, InvalidationMessage } from '../tier.js';
-import { isCluster, type RedisClient, type RedisClusterClient } from './client.js';
+import { type AnyRedisClient, isCluster, isSentinel, type RedisSentinelClient } from './client.js';
 import { busChannel, fillChannel } from './key-layout.js';
 
 /** Most distinct invalidations waiting to be published before the queue collapses into one clear. */
@@ -56,13 +56,15 @@ export interface BusCounters {
 export class RedisBus {
   readonly instanceId = randomUUID();
   readonly counters: BusCounters = { published: 0, received: 0, retries: 0, gaps: 0, overflows: 0 };
-  readonly #client: RedisClient | RedisClusterClient;
+  readonly #client: AnyRedisClient;
   readonly #fillChannel: string;
   readonly #busChannel: string;
   readonly #hotChannel: string;
   /** Receives other instances' hot-key announcements. */
   onHot: ((keys: readonly string[]) => void) | undefined;
-  #subscriber: RedisClient | RedisClusterClient | undefined;
+  /** The connection of our own that subscribes; none on Sentinel, whose client subscribes itself. */
+  #subscriber: Exclude<AnyRedisClient, RedisSentinelClient> | undefined;
+  #unsubscribe: (() => Promise<unknown>) | undefined;
   #subscribed: Promise<void> | undefined;
   #disconnected = false;
   readonly #fillWaiters = new Map<string, Set<() => void>>();
@@ -75,7 +77,7 @@ export class RedisBus {
   #retryTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(client: RedisClient | RedisClusterClient, prefix: string) {
+  constructor(client: AnyRedisClient, prefix: string) {
     this.#client = client;
     this.#fillChannel = fillChannel(prefix);
     this.#busChannel = busChannel(prefix);
@@ -93,7 +95,9 @@ export class RedisBus {
   /** Subscribes (once) on a connection of its own; resolves when the subscription is active. */
   start(): Promise<void> {
     if (this.#subscribed !== undefined) return this.#subscribed;
-    const subscriber = this.#client.duplicate();
+    const client = this.#client;
+    if (isSentinel(client)) return this.#startOnSentinel(client);
+    const subscriber = client.duplicate();
     this.#subscriber = subscriber;
     subscriber.on('error', () => {}); // reconnects are handled below; errors are not news
     // node-redis resubscribes by itself after a reconnect; what was published meanwhile is lost to us.
@@ -119,6 +123,26 @@ export class RedisBus {
       .then(() => subscriber.subscribe([this.#fillChannel, this.#busChannel, this.#hotChannel], listener));
     // A failed SUBSCRIBE (Redis down at start) must not surface as an unhandled rejection; node-redis
     // keeps reconnecting, and fill waits fall back to their timeout meanwhile.
+    subscribed.catch(() => undefined);
+    this.#subscribed = subscribed;
+    return subscribed;
+  }
+
+  /**
+   * On Sentinel the client subscribes on a pub/sub connection of its own, which it moves to the new
+   * master after a failover and resubscribes; what was published meanwhile is lost to us. So a topology
+   * change is a gap, and so is any error the client reports (a reconnect attempt of one of its
+   * connections, as on a Cluster): the residual window is one attempt.
+   */
+  #startOnSentinel(client: RedisSentinelClient): Promise<void> {
+    client.on('topology-change', () => this.#reportGap());
+    client.on('error', () => this.#reportGap());
+    const channels = [this.#fillChannel, this.#busChannel, this.#hotChannel];
+    const listener = (message: string | Buffer, channel: string | Buffer) =>
+      this.#receive(String(channel), String(message));
+    const subscribed = client.subscribe(channels, listener).then(() => {
+      this.#unsubscribe = () => client.unsubscribe(channels, listener);
+    });
     subscribed.catch(() => undefined);
     this.#subscribed = subscribed;
     return subscribed;
@@ -177,6 +201,7 @@ export class RedisBus {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
     this.#subscriber?.destroy();
+    await this.#unsubscribe?.().catch(() => undefined);
   }
 
   async #flush(): Promise<void> {

@@ -1,20 +1,44 @@
 /**
- * Which node-redis clients the Redis tier accepts, and the clients it creates for itself from URLs.
+ * Which node-redis clients the Redis tier accepts, and the clients it creates for itself from URLs or
+ * a Sentinel description.
  */
-import { createClient, createCluster, type RedisClientType, type RedisClusterType } from '@redis/client';
+import {
+  createClient,
+  createCluster,
+  createSentinel,
+  type RedisClientType,
+  type RedisClusterType,
+  type RedisSentinelType,
+} from '@redis/client';
 import { ConfigError } from '../errors.js';
 
 // The tier uses only core commands, so any modules, functions, scripts, RESP version or type mapping do.
 // biome-ignore lint/suspicious/noExplicitAny: see above
 type AnyParams = any;
-/** A node-redis standalone (or Sentinel) client, as `createClient()` from `redis` or `@redis/client` returns. */
+/** A node-redis standalone client, as `createClient()` from `redis` or `@redis/client` returns. */
 export type RedisClient = RedisClientType<AnyParams, AnyParams, AnyParams, AnyParams, AnyParams>;
 /** A node-redis Cluster client, as `createCluster()` returns. */
 export type RedisClusterClient = RedisClusterType<AnyParams, AnyParams, AnyParams, AnyParams, AnyParams>;
+/** A node-redis Sentinel client, as `createSentinel()` returns: it follows the master through failovers. */
+export type RedisSentinelClient = RedisSentinelType<AnyParams, AnyParams, AnyParams, AnyParams, AnyParams>;
+/** Any client the tier accepts. */
+export type AnyRedisClient = RedisClient | RedisClusterClient | RedisSentinelClient;
 
-/** A client for a URL, or a Cluster client for seed URLs, that fails fast while disconnected. */
-export function ownClient(target: string | readonly string[]): RedisClient | RedisClusterClient {
+/** A Sentinel-monitored master for a client the tier creates: the master's name and some sentinels. */
+export interface SentinelTarget {
+  /** The master's name, as in `sentinel monitor <name> …`. */
+  readonly name: string;
+  /** Sentinel URLs, such as `redis://10.0.0.5:26379`; one that answers is enough. */
+  readonly sentinels: readonly string[];
+}
+
+/**
+ * A client for a URL, a Cluster client for seed URLs, or a Sentinel client, that fails fast while
+ * disconnected (a standalone or Cluster client does not queue commands offline).
+ */
+export function ownClient(target: string | readonly string[] | SentinelTarget): AnyRedisClient {
   if (typeof target === 'string') return createClient({ url: target, disableOfflineQueue: true });
+  if (isSentinelTarget(target)) return ownSentinel(target);
   if (target.length === 0) throw new ConfigError('client', 'a Cluster needs at least one seed URL.');
   return createCluster({
     rootNodes: target.map((url) => ({ url })),
@@ -22,12 +46,43 @@ export function ownClient(target: string | readonly string[]): RedisClient | Red
   });
 }
 
+function ownSentinel(target: SentinelTarget): RedisSentinelClient {
+  if (typeof target.name !== 'string' || target.name === '') {
+    throw new ConfigError('client', 'a Sentinel target needs the master name, such as { name: "mymaster", … }.');
+  }
+  if (!Array.isArray(target.sentinels) || target.sentinels.length === 0) {
+    throw new ConfigError('client', 'a Sentinel target needs at least one sentinel URL in `sentinels`.');
+  }
+  const sentinelRootNodes = target.sentinels.map((url) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('client', `sentinel ${JSON.stringify(url)} is not a URL such as redis://10.0.0.5:26379.`);
+    }
+    return { host: parsed.hostname, port: Number(parsed.port || 26379) };
+  });
+  // Sentinel's own client pool queues commands while it re-resolves the master after a failover; the
+  // tier's per-call timeout still bounds how long any call waits.
+  return createSentinel({ name: target.name, sentinelRootNodes });
+}
+
+/** Whether a value is a {@link SentinelTarget} (rather than URLs or a client). */
+export function isSentinelTarget(value: unknown): value is SentinelTarget {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'sentinels' in value;
+}
+
 /** Whether a client is a Cluster client (it knows its masters). */
-export function isCluster(client: RedisClient | RedisClusterClient): client is RedisClusterClient {
+export function isCluster(client: AnyRedisClient): client is RedisClusterClient {
   return 'masters' in client;
 }
 
-/** Whether a value looks like a node-redis client (of either kind). */
-export function isClient(value: unknown): value is RedisClient | RedisClusterClient {
+/** Whether a client is a Sentinel client (it can name the master it follows). */
+export function isSentinel(client: AnyRedisClient): client is RedisSentinelClient {
+  return typeof (client as RedisSentinelClient).getMasterNode === 'function' && !isCluster(client);
+}
+
+/** Whether a value looks like a node-redis client (of any kind). */
+export function isClient(value: unknown): value is AnyRedisClient {
   return typeof value === 'object' && value !== null && typeof (value as RedisClient).get === 'function';
 }

@@ -27,7 +27,17 @@ import { type Clock, type Duration, parseDuration } from '../options.js';
 import type { BusEvent, InvalidationMessage, LockHandle, SharedTier } from '../tier.js';
 import { RedisBus } from './bus.js';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
-import { isClient, isCluster, ownClient, type RedisClient, type RedisClusterClient } from './client.js';
+import {
+  type AnyRedisClient,
+  isClient,
+  isCluster,
+  isSentinelTarget,
+  ownClient,
+  type RedisClient,
+  type RedisClusterClient,
+  type RedisSentinelClient,
+  type SentinelTarget,
+} from './client.js';
 import { Deadlines } from './deadlines.js';
 import { COPY_SCRIPT, COPY_TTL_MS, HotKeyReplicas, parseCopy } from './hot-key-replicas.js';
 import { checkPrefix, escapeKey, lockKey, redisKey, redisPattern, tagKey, versionKey } from './key-layout.js';
@@ -38,7 +48,7 @@ export interface RedisTierOptions {
    * A connected node-redis client or cluster you own; or a `redis://` URL (an array of URLs: seed nodes
    * of a Cluster) for a client the tier creates, connects and closes.
    */
-  client: RedisClient | RedisClusterClient | string | readonly string[];
+  client: RedisClient | RedisClusterClient | RedisSentinelClient | string | readonly string[] | SentinelTarget;
   /** Prefix of every key. Default: `'tiercache:'`. No braces. */
   prefix?: string;
   /** Longest any call may take. Default: `'500ms'`. */
@@ -117,7 +127,7 @@ const DEFAULTS = {
 export class RedisTier implements SharedTier {
   readonly name = 'redis';
   readonly counters: RedisTierCounters = { hits: 0, misses: 0, corrupt: 0, errors: 0, timeouts: 0 };
-  readonly #client: RedisClient | RedisClusterClient;
+  readonly #client: AnyRedisClient;
   readonly #owned: boolean;
   /** While a client the tier created is connecting, calls wait for it (bounded by their timeout). */
   #connecting: Promise<unknown> | undefined;
@@ -136,9 +146,9 @@ export class RedisTier implements SharedTier {
 
   constructor(options: RedisTierOptions) {
     const given = options.client;
-    this.#owned = typeof given === 'string' || Array.isArray(given);
-    if (typeof given === 'string' || Array.isArray(given)) {
-      const client = ownClient(given as string | readonly string[]);
+    this.#owned = typeof given === 'string' || Array.isArray(given) || isSentinelTarget(given);
+    if (typeof given === 'string' || Array.isArray(given) || isSentinelTarget(given)) {
+      const client = ownClient(given as string | readonly string[] | SentinelTarget);
       // A client the tier owns reports connection trouble through the breaker and counters, not logs.
       client.on('error', () => {});
       this.#connecting = client.connect().then(
@@ -151,7 +161,10 @@ export class RedisTier implements SharedTier {
     } else if (isClient(given)) {
       this.#client = given;
     } else {
-      throw new ConfigError('client', 'expected a node-redis client or cluster, a redis:// URL, or an array of URLs.');
+      throw new ConfigError(
+        'client',
+        'expected a node-redis client, cluster or sentinel, a redis:// URL, an array of URLs (a Cluster), or { name, sentinels }.',
+      );
     }
     this.#prefix = checkPrefix(options.prefix ?? DEFAULTS.prefix, 'prefix');
     this.#timeoutMs = parseDuration(options.timeout ?? DEFAULTS.timeout, 'timeout');

@@ -3,7 +3,7 @@
  * free ports (never the machine's shared one on 6379) and stops them afterwards.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,5 +146,81 @@ export class RedisCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((s) => s.stop()));
+  }
+}
+
+/**
+ * A master, one replica and one sentinel (quorum 1) watching them as `name`: enough for node-redis's
+ * Sentinel client to find the master and for `SENTINEL FAILOVER` to promote the replica.
+ */
+export class RedisSentinelGroup {
+  readonly name = 'tiercache-test';
+  readonly master: RedisServer;
+  readonly replica: RedisServer;
+  readonly sentinelPort: number;
+  readonly #dir: string;
+  readonly #process: ChildProcess;
+
+  private constructor(master: RedisServer, replica: RedisServer, port: number, dir: string, child: ChildProcess) {
+    this.master = master;
+    this.replica = replica;
+    this.sentinelPort = port;
+    this.#dir = dir;
+    this.#process = child;
+  }
+
+  static async start(): Promise<RedisSentinelGroup> {
+    const master = await RedisServer.start();
+    const replica = await RedisServer.start(['--replicaof', '127.0.0.1', String(master.port)]);
+    await waitFor(async () => (await replica.cli('INFO', 'replication')).includes('master_link_status:up'), 'replica');
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'tiercache-sentinel-'));
+    const config = join(dir, 'sentinel.conf');
+    // A sentinel rewrites its config file, so it gets one of its own.
+    writeFileSync(
+      config,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor tiercache-test 127.0.0.1 ${master.port} 1`,
+        'sentinel down-after-milliseconds tiercache-test 1000',
+        'sentinel failover-timeout tiercache-test 5000',
+        '',
+      ].join('\n'),
+    );
+    const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
+    const group = new RedisSentinelGroup(master, replica, port, dir, child);
+    await waitFor(
+      async () => (await cli(port, 'SENTINEL', 'REPLICAS', 'tiercache-test')).includes('slave'),
+      'sentinel',
+    );
+    return group;
+  }
+
+  /** The sentinel's URL. */
+  get url(): string {
+    return `redis://127.0.0.1:${this.sentinelPort}`;
+  }
+
+  /** The port of the server the sentinel calls master now. */
+  async masterPort(): Promise<number> {
+    const reply = await cli(this.sentinelPort, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name);
+    return Number(reply.split('\n')[1]);
+  }
+
+  /** Promotes the replica (a forced failover) and waits until the sentinel names it master. */
+  async failover(): Promise<void> {
+    await cli(this.sentinelPort, 'SENTINEL', 'FAILOVER', this.name);
+    await waitFor(async () => (await this.masterPort()) === this.replica.port, 'failover');
+    await waitFor(async () => (await this.replica.cli('ROLE')).startsWith('master'), 'new master');
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((resolve) => this.#process.once('exit', resolve));
+    this.#process.kill('SIGKILL');
+    await exited;
+    await Promise.all([this.master.stop(), this.replica.stop()]);
+    rmSync(this.#dir, { recursive: true, force: true });
   }
 }

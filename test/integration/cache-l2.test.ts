@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { redisKey } from '../../src/redis/key-layout.js';
 import { connectCluster, connectRedis } from '../helpers/clients.js';
+import { eventually } from '../helpers/eventually.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { RedisCluster, RedisServer } from '../helpers/redis-server.js';
 
@@ -230,14 +231,6 @@ describe('invalidation bus', () => {
     const tier = createRedisTier({ client: server.url, timeout: '200ms', breakerFailures: 2, breakerOpen: '100ms' });
     tiers.push(tier);
     return createCache({ ttl: '1m', l2: tier, ...options });
-  }
-
-  async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      if (await check()) return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.fail(`timed out waiting until ${what}`);
   }
 
   before(async () => {
