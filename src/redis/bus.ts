@@ -135,14 +135,19 @@ export class RedisBus {
    * connections, as on a Cluster): the residual window is one attempt.
    */
   #startOnSentinel(client: RedisSentinelClient): Promise<void> {
-    client.on('topology-change', () => this.#reportGap());
-    client.on('error', () => this.#reportGap());
+    const gap = () => this.#reportGap();
+    client.on('topology-change', gap);
+    client.on('error', gap);
     const channels = [this.#fillChannel, this.#busChannel, this.#hotChannel];
     const listener = (message: string | Buffer, channel: string | Buffer) =>
       this.#receive(String(channel), String(message));
-    const subscribed = client.subscribe(channels, listener).then(() => {
-      this.#unsubscribe = () => client.unsubscribe(channels, listener);
-    });
+    // The client may be the caller's and outlive this bus: closing takes our listeners off it.
+    this.#unsubscribe = async () => {
+      client.off('topology-change', gap);
+      client.off('error', gap);
+      await client.unsubscribe(channels, listener);
+    };
+    const subscribed = client.subscribe(channels, listener);
     subscribed.catch(() => undefined);
     this.#subscribed = subscribed;
     return subscribed;

@@ -45,8 +45,9 @@ import { checkPrefix, escapeKey, lockKey, redisKey, redisPattern, tagKey, versio
 /** Options of {@link createRedisTier}. */
 export interface RedisTierOptions {
   /**
-   * A connected node-redis client or cluster you own; or a `redis://` URL (an array of URLs: seed nodes
-   * of a Cluster) for a client the tier creates, connects and closes.
+   * A connected node-redis client, cluster or sentinel client you own; or, for a client the tier creates,
+   * connects and closes: a `redis://` URL, an array of URLs (seed nodes of a Cluster), or
+   * `{ name, sentinels }` (a master watched by Sentinel).
    */
   client: RedisClient | RedisClusterClient | RedisSentinelClient | string | readonly string[] | SentinelTarget;
   /** Prefix of every key. Default: `'tiercache:'`. No braces. */

@@ -79,7 +79,16 @@ export class SingleFlight<T> {
     const forget = (ok: boolean) => {
       if (this.#flights.get(key) === holder) this.#flights.delete(key);
       holder.flight = undefined;
-      settled?.(flight, ok);
+      if (settled === undefined) return;
+      try {
+        settled(flight, ok);
+      } catch (error) {
+        // Bookkeeping (or a listener it notifies) that throws must not change what the callers get;
+        // it is rethrown on its own, as loudly as an uncaught error anywhere else.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
     };
     let running: Promise<T>;
     try {

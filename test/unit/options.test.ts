@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, createCache, parseDuration } from '../../src/index.js';
+import { ConfigError, createCache, createRedisTier, parseDuration, type SentinelTarget } from '../../src/index.js';
 
 function configError(fn: () => unknown, option: string): void {
   assert.throws(fn, (error: unknown) => {
@@ -106,5 +106,19 @@ describe('cache options', () => {
       (error: unknown) => error instanceof ConfigError && error.option === 'tll',
     );
     assert.equal(await cache.has('k'), false);
+  });
+});
+
+describe('createRedisTier options', () => {
+  it('refuses a Sentinel target without a name, without sentinels, or with a sentinel that is not a URL', () => {
+    const refused = (client: unknown, pattern: RegExp) =>
+      assert.throws(
+        () => createRedisTier({ client: client as SentinelTarget }),
+        (error: unknown) => error instanceof ConfigError && error.option === 'client' && pattern.test(error.message),
+      );
+    refused({ name: '', sentinels: ['redis://127.0.0.1:26379'] }, /master name/);
+    refused({ name: 'mymaster', sentinels: [] }, /at least one sentinel/);
+    refused({ name: 'mymaster', sentinels: ['not a url'] }, /not a URL/);
+    refused({ nodes: ['redis://127.0.0.1:26379'] }, /\{ name, sentinels \}/);
   });
 });
