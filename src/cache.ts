@@ -195,10 +195,32 @@ interface LoadJob<T> {
   readonly settings: WriteSettings;
 }
 
+/**
+ * The {@link LoadJob} of a miss. Objects made on every miss are class instances, not object literals:
+ * V8 may decide to allocate a literal's objects in the old generation for good after one burst where
+ * they all survived a young collection, and an old job would keep its flight, promise and value alive
+ * until the next full GC (see single-flight.ts).
+ */
+class MissJob<T> implements LoadJob<T> {
+  constructor(
+    readonly flight: Flight<unknown>,
+    readonly physical: string,
+    readonly key: string,
+    readonly loader: Loader<T>,
+    readonly settings: WriteSettings,
+  ) {}
+}
+
 /** What a flight's joiners share: the owner's miss explanation, and how many callers wait on it. */
 interface FlightNote {
   readonly explanation: MissExplanation;
   callers: number;
+}
+
+/** The {@link FlightNote} of a miss (a class for the reason {@link MissJob} is one). */
+class MissNote implements FlightNote {
+  callers = 1;
+  constructor(readonly explanation: MissExplanation) {}
 }
 
 /** A lock waiter re-reads L2 at least this often, in case a fill notification was lost. */
@@ -469,13 +491,11 @@ class TierCache implements Cache {
       note = existing.note as FlightNote;
       note.callers++;
     } else {
-      note = {
-        explanation:
-          stale === undefined
-            ? core.explainMiss(physical)
-            : { cause: 'expired', at: stale.freshUntil, evictionsSince: 0 },
-        callers: 1,
-      };
+      note = new MissNote(
+        stale === undefined
+          ? core.explainMiss(physical)
+          : { cause: 'expired', at: stale.freshUntil, evictionsSince: 0 },
+      );
       let settings: WriteSettings;
       try {
         const malformed = malformedKeyError(key);
@@ -498,7 +518,7 @@ class TierCache implements Cache {
           // Set before the load starts: it runs synchronously up to its first await.
           own.note = note;
           if (stale !== undefined) own.stale = { value: stale.value };
-          return this.#load({ flight: own, physical, key, loader, settings });
+          return this.#load(new MissJob(own, physical, key, loader, settings));
         },
         this.#counterOf(note, now, started),
       ) as Flight<T>;

@@ -82,7 +82,21 @@ export function decodeEnvelope(raw: string | Buffer | null | undefined, maxBytes
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return undefined;
   if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) return undefined;
   if (typeof delta !== 'number' || !(delta >= 0 && delta < Number.POSITIVE_INFINITY)) return undefined;
-  return { value, expiresAt, createdAt, delta };
+  return new DecodedEnvelope(value, expiresAt, createdAt, delta);
+}
+
+/**
+ * A decoded envelope. A class, not an object literal, because one is made per shared-tier hit and V8
+ * may allocate a literal's objects in the old generation for good after one burst of survivors; an
+ * old envelope would keep its value alive until the next full GC (see single-flight.ts).
+ */
+class DecodedEnvelope implements Envelope {
+  constructor(
+    readonly value: unknown,
+    readonly expiresAt: number,
+    readonly createdAt: number,
+    readonly delta: number,
+  ) {}
 }
 
 /** A JSON.stringify replacer that throws on anything that would not come back the same. */
