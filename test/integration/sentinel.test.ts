@@ -75,6 +75,25 @@ describe('Redis tier over Sentinel', { timeout: 90_000 }, () => {
     console.log(`# sentinel: invalidation reached the other instance in ${ms.toFixed(1)} ms`);
   });
 
+  it('clears one namespace through the Sentinel client (SCAN + UNLINK on the master) and keeps the other', async () => {
+    for (let i = 0; i < 50; i++) {
+      await a.namespace('menus').set(`${i}`, { i });
+      await a.namespace('users').set(`${i}`, { i });
+    }
+    await a.namespace('menus').clear();
+    let loads = 0;
+    const fromDb = () => {
+      loads++;
+      return { i: -1 };
+    };
+    for (let i = 0; i < 50; i++) {
+      assert.deepEqual(await b.namespace('users').getOrLoad(`${i}`, fromDb), { i }, 'the other namespace is intact');
+    }
+    assert.equal(loads, 0);
+    for (let i = 0; i < 50; i++) await b.namespace('menus').getOrLoad(`${i}`, fromDb);
+    assert.equal(loads, 50, 'every cleared key loads again');
+  });
+
   it('through a failover: reads never throw, writes land on the new master, and the bus reports a gap', async () => {
     const gapsBefore = b.stats().bus?.gaps ?? 0;
     let stop = false;
