@@ -572,9 +572,11 @@ class TierCache implements Cache {
     // Look again now that this call owns the flight: with a remote tier between the miss and here,
     // another flight may have filled the key meanwhile (groupcache's load() does the same).
     const l1 = this.#l1;
-    const now = this.#clock.now();
-    const filled = l1 === undefined ? MISS : l1.peek(physical, now);
-    if (filled !== MISS && now < (l1 as MemoryTier).freshUntil) return Promise.resolve(filled as T);
+    if (l1 !== undefined) {
+      const now = this.#clock.now();
+      const filled = l1.peek(physical, now);
+      if (filled !== MISS && now < l1.freshUntil) return Promise.resolve(filled as T);
+    }
     const l2 = core.options.l2;
     if (l2 === undefined) return this.#loadAndStore(job);
     const lock = core.options.lock;
@@ -582,7 +584,7 @@ class TierCache implements Cache {
     // Without the lock this lookup is the last before loading, so it reads the version too; with it,
     // the re-check under the lock does (a plain GET keeps the L2-hit path at one key). A reaction, not
     // an async function: an L2 hit settles the flight straight from here.
-    return core.readShared(this.#counters, physical, key, flight, false, !locking).then((shared) => {
+    return core.readSharedThen(this.#counters, physical, key, flight, false, !locking, (shared): T | Promise<T> => {
       if (shared !== MISS) {
         if (l1 === undefined) this.#xfetchShared(job);
         return shared as T;
