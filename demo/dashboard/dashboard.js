@@ -6,6 +6,9 @@ const KEEP = 300; // seconds of history on the charts
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const pct = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)}%`);
 
+/** A ratio as a percentage; null (no reads yet) stays a gap in the chart. */
+const percent = (ratio) => (ratio === null ? null : ratio * 100);
+
 const CHARTS = [
   {
     title: 'Requests/s',
@@ -25,9 +28,9 @@ const CHARTS = [
     title: 'Hit rate (%)',
     range: [0, 100],
     series: [
-      ['all tiers', (p) => (p.hitRate === null ? null : p.hitRate * 100), '#2f855a'],
-      ['L1', (p) => (p.l1HitRate === null ? null : p.l1HitRate * 100), '#38b2ac'],
-      ['L2 (of L1 misses)', (p) => (p.l2HitRate === null ? null : p.l2HitRate * 100), '#805ad5'],
+      ['all tiers', (p) => percent(p.hitRate), '#2f855a'],
+      ['L1', (p) => percent(p.l1HitRate), '#38b2ac'],
+      ['L2 (of L1 misses)', (p) => percent(p.l2HitRate), '#805ad5'],
     ],
   },
   {

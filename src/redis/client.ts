@@ -79,7 +79,7 @@ export function isCluster(client: AnyRedisClient): client is RedisClusterClient 
 
 /** Whether a client is a Sentinel client (it can name the master it follows). */
 export function isSentinel(client: AnyRedisClient): client is RedisSentinelClient {
-  return typeof (client as RedisSentinelClient).getMasterNode === 'function' && !isCluster(client);
+  return typeof (client as RedisSentinelClient).getMasterNode === 'function';
 }
 
 /** Whether a value looks like a node-redis client (of any kind). */

@@ -113,22 +113,17 @@ describe('Redis tier over Sentinel', { timeout: 90_000 }, () => {
     });
     await group.failover();
     // The clients follow the master: a write through each tier ends up on the promoted server.
-    await eventually(
-      async () => {
-        await a.set('menu:3', { name: 'after failover' }).catch(() => undefined);
-        return (await group.replica.cli('EXISTS', redisKey('tiercache:', 'menu:3'))) === '1';
-      },
-      'a write through the Sentinel client the tier made, on the new master',
-      10_000,
-    );
-    await eventually(
-      async () => {
-        await b.set('menu:4', { name: 'after failover' }).catch(() => undefined);
-        return (await group.replica.cli('EXISTS', redisKey('tiercache:', 'menu:4'))) === '1';
-      },
-      'a write through the caller-owned Sentinel client, on the new master',
-      10_000,
-    );
+    const landsOnPromoted = (cache: Cache, key: string, what: string) =>
+      eventually(
+        async () => {
+          await cache.set(key, { name: 'after failover' }).catch(() => undefined);
+          return (await group.replica.cli('EXISTS', redisKey('tiercache:', key))) === '1';
+        },
+        what,
+        10_000,
+      );
+    await landsOnPromoted(a, 'menu:3', 'a write through the Sentinel client the tier made, on the new master');
+    await landsOnPromoted(b, 'menu:4', 'a write through the caller-owned Sentinel client, on the new master');
     stop = true;
     await Promise.all(readers);
     assert.equal(failures, 0, 'no read failed during the failover');
