@@ -50,9 +50,13 @@ export class OutageTier implements Tier {
     this.#check();
     return (this.#inner.version as NonNullable<Tier['version']>)(key);
   };
-  setIfVersion: Tier['setIfVersion'] = async (key, envelope, ttlMs, version) => {
+  setIfVersion: Tier['setIfVersion'] = async (key, envelope, ttlMs, version, fence) => {
     this.#check();
-    return (this.#inner.setIfVersion as NonNullable<Tier['setIfVersion']>)(key, envelope, ttlMs, version);
+    return (this.#inner.setIfVersion as NonNullable<Tier['setIfVersion']>)(key, envelope, ttlMs, version, fence);
+  };
+  expire: Tier['expire'] = async (key, at) => {
+    this.#check();
+    return (this.#inner.expire as NonNullable<Tier['expire']>)(key, at);
   };
   writeIfVersion: Tier['writeIfVersion'] = async (key, envelope, ttlMs, version) => {
     this.#check();

@@ -2,7 +2,7 @@
  * The facade: the read path (cache-aside `getOrLoad`) and the write path, over the tiers. Nothing here
  * knows how a tier stores things; it decides what to look up, who loads, and what to store.
  */
-import { CacheCore, type MissExplanation, type SharedWrite, type Written } from './core.js';
+import { CacheCore, type MissExplanation, NO_TAGS, type SharedWrite, type WriteOutcome, type Written } from './core.js';
 import type { Envelope } from './entry.js';
 import {
   CacheClosedError,
@@ -14,14 +14,22 @@ import {
   TimeoutError,
   ValueTooLargeError,
 } from './errors.js';
-import { type LoadSettled, raceTimeouts, XFETCH_HORIZON, xfetchFires } from './freshness.js';
+import {
+  boundedWait,
+  HARD_PASSED,
+  type LoadSettled,
+  raceTimeouts,
+  SOFT_PASSED,
+  XFETCH_HORIZON,
+  xfetchFires,
+} from './freshness.js';
 import type { HotKeyDetector } from './hotkeys/detector.js';
 import {
-  checkNamespaceName,
   isShortKey,
   keyError,
   malformedKeyError,
   namespacePrefix,
+  namespaceSegments,
   physicalKey,
   splitPhysicalKey,
 } from './keys.js';
@@ -41,7 +49,8 @@ import {
   resolveOptions,
   type WriteSettings,
 } from './options.js';
-import type { Flight } from './stampede/single-flight.js';
+import { HeldLock } from './stampede/held-lock.js';
+import { type Flight, StaleCopy } from './stampede/single-flight.js';
 import type { LockHandle, SharedTier } from './tier.js';
 
 /** What a loader is given. */
@@ -128,11 +137,16 @@ export interface Cache {
   /** The cached value, or `undefined`. Never loads. */
   get<T = unknown>(key: string): Promise<T | undefined>;
   /**
-   * Caches a value. A load of the key already in flight will not overwrite it.
+   * Caches a value. A load of the key already in flight will not overwrite it. On a versioned shared tier
+   * the write is conditional (it reads the key's version first), so a write that reaches Redis late —
+   * after a timeout here, from a partition that healed — can never land over a newer one.
+   * @returns what happened in the shared tier: `'stored'`, `'invalidated'` (another write raced it, the
+   *   key was removed everywhere) or `'deferred'` (the tier did not confirm it; the key is removed there
+   *   once it answers again). See {@link WriteOutcome}.
    * @throws InvalidValueError for `undefined` (use `delete`); ValueTooLargeError over `maxEntryBytes`
    *   (any older value is removed, so a refused write never leaves the previous one in place).
    */
-  set<T>(key: string, value: T, options?: CallOptions): Promise<void>;
+  set<T>(key: string, value: T, options?: CallOptions): Promise<WriteOutcome>;
   /**
    * Removes every entry written (or loaded) with any of `tags` in this namespace, in every tier and, over
    * the bus, in every instance's L1. @returns how many keys carried them.
@@ -148,8 +162,9 @@ export interface Cache {
   /**
    * Write-through: `persist(value)` first (your database write), then the cache, then other instances
    * are told. If `persist` throws, the cache is untouched and the error is rethrown as is.
+   * @returns what happened in the shared tier, as for {@link Cache.set}.
    */
-  writeThrough<T>(key: string, value: T, persist: (value: T) => unknown, options?: CallOptions): Promise<void>;
+  writeThrough<T>(key: string, value: T, persist: (value: T) => unknown, options?: CallOptions): Promise<WriteOutcome>;
   /** Whether a live value is cached for the key. Does not count as a read. */
   has(key: string): Promise<boolean>;
   /** Removes every key of this namespace — on the root cache, every key of every namespace. */
@@ -193,6 +208,11 @@ interface LoadJob<T> {
   readonly key: string;
   readonly loader: Loader<T>;
   readonly settings: WriteSettings;
+  /**
+   * The distributed lock the load runs under, while this job owns it: its token fences the store. A load
+   * that goes on in the background after its callers were answered takes the lock with it.
+   */
+  lock: HeldLock | undefined;
 }
 
 /**
@@ -202,6 +222,7 @@ interface LoadJob<T> {
  * until the next full GC (see single-flight.ts).
  */
 class MissJob<T> implements LoadJob<T> {
+  lock: HeldLock | undefined = undefined;
   constructor(
     readonly flight: Flight<unknown>,
     readonly physical: string,
@@ -221,6 +242,54 @@ interface FlightNote {
 class MissNote implements FlightNote {
   callers = 1;
   constructor(readonly explanation: MissExplanation) {}
+}
+
+/**
+ * One key of a getOrLoadMany batch that has to be looked up beyond the L1: its flight, and the answer the
+ * batch settles it with (a class, like {@link MissJob}).
+ */
+class BatchKey {
+  flight: Flight<unknown> | undefined = undefined;
+  readonly answer: Promise<unknown>;
+  succeed!: (value: unknown) => void;
+  fail!: (error: unknown) => void;
+  constructor(
+    readonly key: string,
+    readonly physical: string,
+    readonly stale: StaleCopy | undefined,
+    readonly explanation: MissExplanation,
+  ) {
+    this.answer = new Promise((resolve, reject) => {
+      this.succeed = resolve;
+      this.fail = reject;
+    });
+  }
+
+  /** The key's load job, for storing or serving stale like a single load. */
+  job(settings: WriteSettings): LoadJob<unknown> {
+    return new MissJob(this.flight as Flight<unknown>, this.physical, this.key, unusedLoader, settings);
+  }
+}
+
+/** The loader of a batch key's job: the batch loads, never the job. */
+const unusedLoader: Loader<unknown> = () => {
+  throw new Error('a batch key is loaded by its batch');
+};
+
+/**
+ * What a `loadMany` returned, as a Map. A Map or a plain object keyed by the caller's keys; anything
+ * else — an array above all, whose indexes would be read as keys and cache the wrong record under a
+ * key — is refused (the batch fails with a LoaderError saying so).
+ */
+function batchValues<T>(loaded: unknown): ReadonlyMap<string, T> {
+  if (loaded instanceof Map) return loaded as ReadonlyMap<string, T>;
+  if (typeof loaded !== 'object' || loaded === null || Array.isArray(loaded)) {
+    const what = Array.isArray(loaded) ? 'an array' : loaded === null ? 'null' : typeof loaded;
+    throw new TypeError(
+      `loadMany returned ${what}; return a Map (or a plain object) from each requested key to its value.`,
+    );
+  }
+  return new Map(Object.entries(loaded as Record<string, T>));
 }
 
 /** A lock waiter re-reads L2 at least this often, in case a fill notification was lost. */
@@ -248,6 +317,7 @@ class TierCache implements Cache {
   readonly #aheadMs: number;
   /** A hot key's capped L1 copy is re-read when closer than this to its end (0: no cap). */
   readonly #hotAheadMs: number;
+  readonly #graceMs: number;
   readonly #detector: HotKeyDetector | undefined;
   /** On average one read in this many feeds the hot-key detector. */
   readonly #sampleEvery: number;
@@ -268,6 +338,7 @@ class TierCache implements Cache {
     this.#beta = core.options.beta;
     this.#aheadMs = core.options.refreshAhead?.windowMs ?? 0;
     this.#hotAheadMs = core.hotL1TtlMs * HOT_AHEAD;
+    this.#graceMs = core.options.graceMs;
     this.#detector = core.hotKeys;
     this.#sampleEvery = core.options.hotKeys?.sampleEvery ?? 0;
     // Off: a countdown that never reaches zero in practice (2⁵³ reads).
@@ -318,15 +389,17 @@ class TierCache implements Cache {
             this.#refreshEarly(physical, key, loader, options, freshUntil, false);
           } else if (left < this.#aheadMs) {
             this.#refreshAhead(l1, physical, key, loader, options, freshUntil);
-          } else if (left < this.#hotAheadMs && core.hot.has(physical)) {
-            // A hot key's capped L1 copy: re-read (or, if L2 is no fresher, reload) before it lapses.
+          } else if (left < this.#hotAheadMs && l1.expiresAt - this.#graceMs > freshUntil && core.hot.has(physical)) {
+            // A hot key's L1 copy that the hot-key cap cut short (its entry lives on in L2): re-read it
+            // before it lapses. A copy that ends with its own TTL is not re-read here — XFetch refreshes
+            // it once, near expiry; re-reading it here would reload it back to back.
             this.#refreshEarly(physical, key, loader, options, freshUntil, false);
           }
-          return Promise.resolve((this.#copyOnRead ? structuredClone(value) : value) as T);
+          return this.#copyOnRead ? copiedOut(key, value as T) : Promise.resolve(value as T);
         }
         // Past its TTL, within grace: a miss, with a value fail-safe can serve.
         this.#counters.l1Misses++;
-        return this.#loadShared(physical, key, loader, options, trace, now, { value, freshUntil });
+        return this.#loadShared(physical, key, loader, options, trace, now, { value, freshUntil, until: l1.expiresAt });
       }
       this.#counters.l1Misses++;
     }
@@ -358,7 +431,7 @@ class TierCache implements Cache {
     if (ahead) core.refreshingAhead++;
     const flight = core.flights.start(physical, (own) => {
       own.note = { explanation: undefined, callers: 0 } satisfies FlightNote;
-      return this.#refresh({ flight: own, physical, key, loader, settings }, freshUntil);
+      return this.#refresh(new MissJob(own, physical, key, loader, settings), freshUntil);
     });
     flight.promise.then(
       () => {
@@ -402,15 +475,30 @@ class TierCache implements Cache {
     const locking = l2.tryLock !== undefined && lock !== false;
     const held = locking ? await l2.tryLock?.(job.physical, lock.ttlMs).catch(() => undefined) : undefined;
     if (locking && held === undefined) return undefined; // another instance is refreshing it (or no lock service)
+    if (held !== undefined) job.lock = new HeldLock(held, (lock as { ttlMs: number }).ttlMs);
+    let loaded = false;
     try {
       const newer = await this.#newerShared(l2, job, freshUntil);
       if (newer !== MISS) return newer as T;
       const value = await this.#loadAndStore(job);
-      if (held !== undefined) await l2.announceFill?.(job.physical);
+      loaded = true;
       return value;
     } finally {
-      await held?.release();
+      await this.#releaseLock(l2, job, loaded);
     }
+  }
+
+  /**
+   * After a load under the distributed lock: wake the waiters (`announce`, once the value is in L2) and
+   * release it in one pipelined round trip — unless the load went on in the background, which took the
+   * lock with it. Both are awaited: fire-and-forget measured 140 ms waits in the stampede bench, because a
+   * process that exits right after lost the notification and its waiters fell back to polling.
+   */
+  async #releaseLock(l2: SharedTier, job: LoadJob<unknown>, announce: boolean): Promise<void> {
+    const held = job.lock;
+    if (held === undefined) return;
+    job.lock = undefined;
+    await Promise.all([announce ? l2.announceFill?.(job.physical) : undefined, held.release()]);
   }
 
   /**
@@ -471,7 +559,7 @@ class TierCache implements Cache {
     options: CallOptions | undefined,
     trace: TraceContext | undefined,
     now: number,
-    stale: { readonly value: unknown; readonly freshUntil: number } | undefined,
+    stale: { readonly value: unknown; readonly freshUntil: number; readonly until: number } | undefined,
   ): Promise<T> {
     const core = this.#core;
     const existing = core.flights.get(physical) as Flight<T> | undefined;
@@ -490,6 +578,10 @@ class TierCache implements Cache {
       outcome = 'collapsed';
       note = existing.note as FlightNote;
       note.callers++;
+      if (existing.background) {
+        if (trace !== undefined) trace.outcome = outcome;
+        return this.#joinLate(existing, key);
+      }
     } else {
       note = new MissNote(
         stale === undefined
@@ -517,7 +609,7 @@ class TierCache implements Cache {
         (own) => {
           // Set before the load starts: it runs synchronously up to its first await.
           own.note = note;
-          if (stale !== undefined) own.stale = { value: stale.value };
+          if (stale !== undefined) own.stale = new StaleCopy(stale.value, stale.until);
           return this.#load(new MissJob(own, physical, key, loader, settings));
         },
         this.#counterOf(note, now, started),
@@ -536,7 +628,35 @@ class TierCache implements Cache {
       );
     }
     // Each caller gets its own clone when copyOnRead is on; they share one promise otherwise.
-    return this.#copyOnRead ? flight.promise.then(structuredClone) : flight.promise;
+    return this.#copyOnRead ? flight.promise.then((value) => copyOut(key, value)) : flight.promise;
+  }
+
+  /**
+   * Joins a load that is already answering nobody (it went on after a timeout), bounded as if this caller
+   * had started it: past `softTimeout` the stale copy (if any), past `hardTimeout` the stale copy or a
+   * TimeoutError — never the rest of a slow load.
+   */
+  #joinLate<T>(flight: Flight<T>, key: string): Promise<T> {
+    const { softTimeoutMs, hardTimeoutMs } = this.#core.options;
+    const stale = flight.stale;
+    const counters = this.#counters;
+    const wait = boundedWait(
+      flight.promise,
+      stale === undefined ? Number.POSITIVE_INFINITY : softTimeoutMs,
+      hardTimeoutMs,
+    );
+    return wait.then((result) => {
+      let value: T;
+      if (result === SOFT_PASSED || result === HARD_PASSED) {
+        counters.loadTimeouts++;
+        if (stale === undefined) throw new TimeoutError(key, hardTimeoutMs);
+        counters.staleServed++;
+        value = stale.value as T;
+      } else {
+        value = result;
+      }
+      return this.#copyOnRead ? copyOut(key, value) : value;
+    });
   }
 
   /**
@@ -618,21 +738,19 @@ class TierCache implements Cache {
         break; // no lock service: load here rather than hang
       }
       if (held !== undefined) {
-        let released = false;
+        // Extended while the load runs; its token fences the store.
+        job.lock = new HeldLock(held, lock.ttlMs);
+        let loaded = false;
         try {
           // Look once more now that the lock is ours: the previous holder may have filled the key and
           // released between our L2 miss and our lock (measured: without this, 2 loads for 4 processes).
           const shared = await core.readShared(counters, physical, key, flight, true, true);
           if (shared !== MISS) return shared as T;
           const value = await this.#loadAndStore(job);
-          // The value is in L2: wake the waiters and free the lock in one pipelined round trip. Both are
-          // awaited: fire-and-forget measured 140 ms waits in the stampede bench, because a process that
-          // exits right after lost the notification and its waiters fell back to polling.
-          await Promise.all([l2.announceFill?.(physical), held.release()]);
-          released = true;
+          loaded = true;
           return value;
         } finally {
-          if (!released) await held.release();
+          await this.#releaseLock(l2, job, loaded);
         }
       }
       if (!waited) counters.lockWaits++;
@@ -712,17 +830,31 @@ class TierCache implements Cache {
    * failure is counted, seen by nobody.
    */
   #completeInBackground<T>(job: LoadJob<T>, running: Promise<LoadSettled<T>>): void {
-    const late = this.#core.flights.start(job.physical, (own) => {
-      own.note = { explanation: undefined, callers: 0 } satisfies FlightNote;
-      own.version = job.flight.version;
-      return running.then((settled) => {
-        if (!settled.ok) throw settled.error;
-        return this.#store({ ...job, flight: own }, settled);
-      });
-    });
-    late.promise.catch(() => {
-      this.#counters.refreshErrors++;
-    });
+    this.#core.flights
+      .start(job.physical, (own) => {
+        own.note = { explanation: undefined, callers: 0 } satisfies FlightNote;
+        own.version = job.flight.version;
+        own.stale = job.flight.stale;
+        // Callers that join it from now on wait no longer than they would have for a load of their own.
+        own.background = true;
+        const late = new MissJob(own, job.physical, job.key, job.loader, job.settings);
+        // The lock goes with the load (and is extended while it runs): another instance that took it now
+        // would load the key a second time, and the older of the two loads could land last.
+        late.lock = job.lock;
+        job.lock = undefined;
+        return running.then(async (settled) => {
+          const l2 = this.#core.options.l2;
+          try {
+            if (settled.ok) return await this.#store(late, settled);
+            this.#counters.refreshErrors++;
+            if (own.stale !== undefined) return this.#serveStale(late);
+            throw new LoaderError(job.key, settled.error);
+          } finally {
+            if (l2 !== undefined) await this.#releaseLock(l2, late, settled.ok);
+          }
+        });
+      })
+      .promise.catch(() => {});
   }
 
   /** Calls the loader, counting and timing it; settles with its outcome, never rejects. */
@@ -786,31 +918,32 @@ class TierCache implements Cache {
     }
     let written: Written;
     try {
-      written = core.store(counters, physical, key, value, settings, loaded.ttlOverride, loaded.delta);
+      const tags = this.#physicalTags(loaded.tags ?? settings.tags);
+      written = core.store(counters, physical, key, value, settings, loaded.ttlOverride, loaded.delta, tags);
     } catch (error) {
       // The caller still gets what the loader produced; a value the cache cannot keep is counted, not fatal.
       if (!(error instanceof ValueTooLargeError || error instanceof InvalidValueError)) throw error;
       return value;
     }
     // Waiters (and, with the distributed lock, other instances) are released once L2 holds the value.
-    const stored = await core.writeShared(counters, physical, value, written, {
+    const outcome = await core.writeShared(counters, physical, value, written, {
       kind: 'load',
       version: flight.version,
+      fence: job.lock?.token,
     });
-    if (stored) await this.#tag(physical, loaded.tags ?? settings.tags, written);
+    if (outcome === 'invalidated') return value;
+    await core.tag(counters, physical, written);
+    // A load that finished after its callers got a stale copy: other instances may be serving that copy
+    // (fail-safe backoff); tell them a newer value is there.
+    if (flight.background && outcome === 'stored') core.publish('delete', physical);
     return value;
   }
 
-  /** Records a stored key's tags (namespaced like keys), if it has any. */
-  async #tag(physical: string, tags: readonly string[] | undefined, written: Written): Promise<void> {
-    if (tags === undefined || tags.length === 0) return;
+  /** A call's tags as physical tags: namespaced and escaped exactly like keys, so no two namespaces share one. */
+  #physicalTags(tags: readonly string[] | undefined): readonly string[] {
+    if (tags === undefined || tags.length === 0) return NO_TAGS;
     const prefix = this.#prefix;
-    await this.#core.tag(
-      this.#counters,
-      physical,
-      tags.map((tag) => prefix + tag),
-      written,
-    );
+    return tags.map((tag) => physicalKey(prefix, tag));
   }
 
   async invalidateTags(tags: readonly string[]): Promise<number> {
@@ -818,19 +951,37 @@ class TierCache implements Cache {
     if (core.closed) throw new CacheClosedError();
     checkTags(tags, 'tags');
     const counters = this.#counters;
-    const keys = new Set<string>();
-    for (const tag of tags) for (const key of await core.takeTag(counters, this.#prefix + tag)) keys.add(key);
+    // Removed from the shared tier already (it checked each key still carries the tag): drop the copies.
+    const removed = new Set<string>();
+    // Known only here (written by this instance, with the tag): drop the L1 copy; remove it from the shared
+    // tier too when the tier could not be asked.
+    const local = new Set<string>();
+    const unasked = new Set<string>();
+    for (const tag of this.#physicalTags(tags)) {
+      const taken = await core.takeTag(counters, tag);
+      for (const key of taken.local) (taken.shared === undefined ? unasked : local).add(key);
+      for (const key of taken.shared ?? []) removed.add(key);
+    }
     const now = this.#clock.now();
+    const drop = (physical: string) => {
+      core.flights.supersedeKey(physical);
+      this.#l1?.delete(physical, now);
+    };
+    for (const physical of local) drop(physical);
+    for (const physical of removed) {
+      drop(physical);
+      core.publish('delete', physical);
+    }
     await Promise.all(
-      [...keys].map(async (physical) => {
-        core.flights.supersedeKey(physical);
-        this.#l1?.delete(physical, now);
+      [...unasked].map(async (physical) => {
+        if (removed.has(physical)) return;
+        drop(physical);
         // A delete moves the key's version too: a load of it in flight anywhere will not store.
-        await core.tryShared(counters, (l2) => l2.delete(physical));
+        await core.tryShared(counters, (l2) => l2.delete(physical), physical);
         core.publish('delete', physical);
       }),
     );
-    return keys.size;
+    return new Set([...local, ...removed, ...unasked]).size;
   }
 
   /**
@@ -846,8 +997,15 @@ class TierCache implements Cache {
     if (l1 !== undefined && !flight.superseded) {
       const now = this.#clock.now();
       const until = now + core.options.graceBackoffMs;
-      // The stale copy came from L2 when the L1 no longer holds it.
-      if (!l1.setFreshUntil(physical, until, now)) core.fillL1(physical, key, stale, until, now);
+      // The L1 holds this very copy: extend it. Otherwise the copy came from L2 (newer than any copy the
+      // L1 still holds): put it there.
+      if (l1.peek(physical, now) !== stale || !l1.setFreshUntil(physical, until, now)) {
+        try {
+          core.fillL1(physical, key, stale, until, now);
+        } catch (error) {
+          if (!(error instanceof InvalidValueError)) throw error; // copyOnRead could not copy it: serve it once
+        }
+      }
     }
     return stale as T;
   }
@@ -865,137 +1023,176 @@ class TierCache implements Cache {
         `getOrLoadMany needs a function (keys) => Map of values, got ${typeof loadMany}.`,
       );
     }
-    for (const key of keys) {
-      this.#check(key);
-      const malformed = malformedKeyError(key);
-      if (malformed !== undefined) throw malformed;
-    }
+    for (const key of keys) this.#check(key);
     const settings = resolveCallOptions(core.options, options);
     const now = this.#clock.now();
+    const counters = this.#counters;
+    const l1 = this.#l1;
+    // Per key, exactly what getOrLoad does: a fresh L1 copy answers; a copy past its TTL is a miss that
+    // keeps the copy as fail-safe's fallback; a key already loading is joined.
     const results = new Map<string, Promise<unknown> | unknown>();
-    const toLoad: string[] = [];
+    const batch: BatchKey[] = [];
     for (const key of new Set(keys)) {
       const physical = physicalKey(this.#prefix, key);
-      const value = this.#l1 === undefined ? MISS : this.#l1.get(physical, now);
-      if (value !== MISS) {
-        this.#counters.l1Hits++;
-        results.set(key, value);
-        continue;
+      let stale: StaleCopy | undefined;
+      if (l1 !== undefined) {
+        const value = l1.get(physical, now);
+        if (value !== MISS && now < l1.freshUntil) {
+          counters.l1Hits++;
+          results.set(key, value);
+          continue;
+        }
+        if (value !== MISS) stale = new StaleCopy(value, l1.expiresAt);
+        counters.l1Misses++;
       }
-      if (this.#l1 !== undefined) this.#counters.l1Misses++;
       const flight = core.flights.get(physical);
       if (flight !== undefined) {
-        this.#counters.collapsed++;
-        results.set(key, flight.promise);
+        counters.collapsed++;
+        (flight.note as FlightNote).callers++;
+        results.set(key, flight.background ? this.#joinLate(flight, key) : flight.promise);
         continue;
       }
-      toLoad.push(key);
+      const explanation: MissExplanation =
+        stale === undefined
+          ? core.explainMiss(physical)
+          : { cause: 'expired', at: l1?.freshUntil ?? now, evictionsSince: 0 };
+      batch.push(new BatchKey(key, physical, stale, explanation));
     }
-    if (toLoad.length > 0) {
-      const explanations = new Map(toLoad.map((key) => [key, core.explainMiss(physicalKey(this.#prefix, key))]));
-      // One flight per key, so concurrent getOrLoad calls join them; all of them share one batch.
-      let settle!: (values: Map<string, unknown>) => void;
-      let fail!: (error: unknown) => void;
-      const batch = new Promise<Map<string, unknown>>((resolve, reject) => {
-        settle = resolve;
-        fail = reject;
-      });
-      batch.catch(() => {}); // observed through the flights
-      const flights = new Map<string, Flight<unknown>>();
-      for (const key of toLoad) {
+    if (batch.length > 0) {
+      // One flight per key, so concurrent getOrLoad calls join them; the batch answers each.
+      for (const item of batch) {
         // The batch counts its own read of each key; `callers` counts getOrLoad calls that join it.
-        const note: FlightNote = { explanation: explanations.get(key), callers: 0 };
+        const note = new MissNote(item.explanation);
+        note.callers = 0;
         const flight = core.flights.start(
-          physicalKey(this.#prefix, key),
-          async () => (await batch).get(key),
+          item.physical,
+          (own) => {
+            own.note = note;
+            own.stale = item.stale;
+            item.flight = own;
+            return item.answer;
+          },
           this.#counterOf(note, now),
         );
-        flight.note = note;
-        flights.set(key, flight);
-        results.set(key, flight.promise);
+        results.set(item.key, flight.promise);
       }
-      this.#runBatch(toLoad, flights, loadMany, settings, explanations, now).then(settle, fail);
+      void this.#runBatch(batch, loadMany, settings, now);
     }
     const values = await Promise.all(keys.map((key) => results.get(key)));
-    return (core.options.copyOnRead ? values.map((v) => (v === undefined ? v : structuredClone(v))) : values) as (
-      | T
-      | undefined
-    )[];
+    return (
+      core.options.copyOnRead ? values.map((v, i) => (v === undefined ? v : copyOut(keys[i] as string, v))) : values
+    ) as (T | undefined)[];
   }
 
-  /** The batch behind getOrLoadMany: L2 for all, one loadMany for the rest, then store each. */
-  async #runBatch<T>(
-    keys: string[],
-    flights: Map<string, Flight<unknown>>,
-    loadMany: BatchLoader<T>,
-    settings: WriteSettings,
-    explanations: Map<string, MissExplanation>,
-    now: number,
-  ): Promise<Map<string, unknown>> {
+  /**
+   * The batch behind getOrLoadMany: L2 for every key (one round trip per node), then **one** `loadMany`
+   * for the keys still missing — under the same load limit, soft and hard timeouts and fail-safe as a
+   * single load, judged per key (a key with a stale copy is answered with it past `softTimeout`; the
+   * batch goes on in the background and stores what it loads).
+   */
+  async #runBatch<T>(batch: BatchKey[], loadMany: BatchLoader<T>, settings: WriteSettings, now: number): Promise<void> {
     const core = this.#core;
     const counters = this.#counters;
-    const values = new Map<string, unknown>();
-    let missing = keys;
+    let missing = batch;
     if (core.options.l2 !== undefined) {
-      // Issued in one tick: the client pipelines them, one round trip per node.
+      // Issued in one tick: the client pipelines them.
       const found = await Promise.all(
-        keys.map((key) =>
-          core.readShared(counters, physicalKey(this.#prefix, key), key, flights.get(key), false, true),
+        batch.map((item) =>
+          core.readShared(counters, item.physical, item.key, item.flight, false, true).catch((error: unknown) => {
+            item.fail(error);
+            return undefined;
+          }),
         ),
       );
       missing = [];
-      keys.forEach((key, i) => {
-        if (found[i] === MISS) missing.push(key);
-        else {
-          values.set(key, found[i]);
+      batch.forEach((item, i) => {
+        // (undefined: the lookup failed, and the key's callers have its error already)
+        if (found[i] === MISS) missing.push(item);
+        else if (found[i] !== undefined) {
           counters.l2Hits++;
+          item.succeed(found[i]);
         }
       });
     }
-    for (const key of missing) core.recordMiss(counters, explanations.get(key), now);
-    if (missing.length === 0) return values;
-    const controller = new AbortController();
-    core.controllers.add(controller);
-    counters.loads++;
-    const started = performance.now();
-    let loaded: ReadonlyMap<string, T> | Readonly<Record<string, T>>;
-    try {
-      loaded = await loadMany([...missing], { signal: controller.signal });
-      core.latency?.load(true, started, this.#label);
-    } catch (cause) {
-      counters.loadErrors++;
-      core.latency?.load(false, started, this.#label);
-      throw new LoaderError(missing.join(', '), cause);
-    } finally {
-      core.controllers.delete(controller);
+    for (const item of missing) core.recordMiss(counters, item.explanation, now);
+    if (missing.length === 0) return;
+    const { maxConcurrentLoads, softTimeoutMs, hardTimeoutMs, backgroundCompletion } = core.options;
+    if (core.loading >= maxConcurrentLoads) {
+      counters.overloaded++;
+      for (const item of missing) {
+        if (item.stale !== undefined) this.#serveBatchStale(item, item.job(settings));
+        else item.fail(new OverloadedError(item.key, maxConcurrentLoads));
+      }
+      return;
     }
-    const lookup =
-      loaded instanceof Map
-        ? (key: string) => (loaded as ReadonlyMap<string, T>).get(key)
-        : (key: string) =>
-            Object.hasOwn(loaded as object, key) ? (loaded as Readonly<Record<string, T>>)[key] : undefined;
-    await Promise.all(
-      missing.map(async (key) => {
-        const value = lookup(key);
-        values.set(key, value);
-        const flight = flights.get(key) as Flight<unknown>;
-        if (value === undefined || core.closed) return;
-        if (flight.superseded) {
-          counters.superseded++;
+    const controller = new AbortController();
+    const running = this.#runBatchLoader(
+      missing.map((item) => item.key),
+      loadMany,
+      controller,
+    );
+    let aborted = false;
+    for (const item of missing) {
+      const job = item.job(settings);
+      const soft = item.stale === undefined ? Number.POSITIVE_INFINITY : softTimeoutMs;
+      void raceTimeouts(running, soft, hardTimeoutMs).then((outcome) => {
+        if (outcome === 'soft' || outcome === 'hard') {
+          counters.loadTimeouts++;
+          if (outcome === 'hard' && !backgroundCompletion && !aborted) {
+            aborted = true;
+            controller.abort(new TimeoutError(item.key, hardTimeoutMs));
+          }
+          if (item.stale !== undefined) this.#serveBatchStale(item, job);
+          else item.fail(new TimeoutError(item.key, hardTimeoutMs));
           return;
         }
-        const physical = physicalKey(this.#prefix, key);
-        try {
-          const written = core.store(counters, physical, key, value, settings);
-          if (await core.writeShared(counters, physical, value, written, { kind: 'load', version: flight.version })) {
-            await this.#tag(physical, settings.tags, written);
-          }
-        } catch (error) {
-          if (!(error instanceof ValueTooLargeError || error instanceof InvalidValueError)) throw error;
+        if (!outcome.ok) {
+          if (item.stale !== undefined) this.#serveBatchStale(item, job);
+          else item.fail(new LoaderError(item.key, outcome.error));
         }
-      }),
-    );
-    return values;
+      });
+      // Stored when the batch answers, whether or not this key's callers were answered already (a soft
+      // timeout lets the batch complete in the background, like a single load).
+      void running.then((settled) => {
+        if (!settled.ok || aborted) return;
+        const value = settled.value.get(item.key);
+        item.succeed(this.#store(job, { value, ttlOverride: undefined, delta: settled.delta, tags: undefined }));
+      });
+    }
+  }
+
+  /** Answers a batch key with its stale copy (fail-safe), counted for the batch's own read of it. */
+  #serveBatchStale(item: BatchKey, job: LoadJob<unknown>): void {
+    this.#counters.staleServed++;
+    item.succeed(this.#serveStale(job));
+  }
+
+  /** Calls `loadMany` under the load count, counting and timing it; settles with its outcome, never rejects. */
+  async #runBatchLoader<T>(
+    keys: string[],
+    loadMany: BatchLoader<T>,
+    controller: AbortController,
+  ): Promise<LoadSettled<ReadonlyMap<string, T>>> {
+    const core = this.#core;
+    const counters = this.#counters;
+    core.controllers.add(controller);
+    core.loading++;
+    counters.loads++;
+    const started = performance.now();
+    const startedAt = this.#clock.now();
+    try {
+      const loaded = await loadMany([...keys], { signal: controller.signal });
+      const values = batchValues<T>(loaded);
+      core.latency?.load(true, started, this.#label);
+      return { ok: true, value: values, ttlOverride: undefined, delta: this.#clock.now() - startedAt, tags: undefined };
+    } catch (error) {
+      counters.loadErrors++;
+      core.latency?.load(false, started, this.#label);
+      return { ok: false, error };
+    } finally {
+      core.loading--;
+      core.controllers.delete(controller);
+    }
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
@@ -1007,7 +1204,7 @@ class TierCache implements Cache {
     const value = l1 === undefined ? MISS : l1.get(physical, now);
     if (value !== MISS && now < (l1 as MemoryTier).freshUntil) {
       this.#counters.l1Hits++;
-      return (this.#copyOnRead ? structuredClone(value) : value) as T;
+      return (this.#copyOnRead ? copyOut(key, value) : value) as T;
     }
     if (l1 !== undefined) this.#counters.l1Misses++;
     const core = this.#core;
@@ -1016,14 +1213,14 @@ class TierCache implements Cache {
       const shared = await core.readShared(this.#counters, physical, key);
       if (shared !== MISS) {
         this.#counters.l2Hits++;
-        return (this.#copyOnRead ? structuredClone(shared) : shared) as T;
+        return (this.#copyOnRead ? copyOut(key, shared) : shared) as T;
       }
     }
     core.recordMiss(this.#counters, explanation, now);
     return undefined;
   }
 
-  async set<T>(key: string, value: T, options?: CallOptions): Promise<void> {
+  async set<T>(key: string, value: T, options?: CallOptions): Promise<WriteOutcome> {
     if (setTracing.start.hasSubscribers) {
       return setTracing.tracePromise(() => this.#set(key, value, options), { key, namespace: this.#label });
     }
@@ -1031,23 +1228,40 @@ class TierCache implements Cache {
   }
 
   /** `set`, or a write-through's store (`kind`: with the version read before the database write). */
-  async #set(key: string, value: unknown, options: CallOptions | undefined, kind: SharedWrite = WRITE): Promise<void> {
+  async #set(
+    key: string,
+    value: unknown,
+    options: CallOptions | undefined,
+    kind: SharedWrite = WRITE,
+  ): Promise<WriteOutcome> {
     const core = this.#core;
     this.#checkWritable(key, value);
     const settings = resolveCallOptions(core.options, options);
     const physical = physicalKey(this.#prefix, key);
     core.flights.supersedeKey(physical);
-    const written = core.store(this.#counters, physical, key, value, settings);
-    let stored: boolean;
+    const written = core.store(
+      this.#counters,
+      physical,
+      key,
+      value,
+      settings,
+      undefined,
+      0,
+      this.#physicalTags(settings.tags),
+    );
+    let outcome: WriteOutcome;
     try {
-      stored = await core.writeShared(this.#counters, physical, value, written, kind);
+      outcome = await core.writeShared(this.#counters, physical, value, written, kind);
     } catch (error) {
       // The shared tier cannot hold it: keep no copy anywhere rather than one other instances never see.
       this.#l1?.delete(physical, this.#clock.now());
+      core.untag(physical);
       throw error;
     }
-    if (stored) await this.#tag(physical, settings.tags, written);
+    if (outcome === 'invalidated') core.untag(physical);
+    else await core.tag(this.#counters, physical, written);
     core.publish('delete', physical);
+    return outcome;
   }
 
   async delete(key: string): Promise<boolean> {
@@ -1055,7 +1269,8 @@ class TierCache implements Cache {
     const physical = physicalKey(this.#prefix, key);
     this.#core.flights.supersedeKey(physical);
     const wasCached = this.#l1?.delete(physical, this.#clock.now()) ?? false;
-    await this.#core.tryShared(this.#counters, (l2) => l2.delete(physical));
+    this.#core.untag(physical);
+    await this.#core.tryShared(this.#counters, (l2) => l2.delete(physical), physical);
     this.#core.publish('delete', physical);
     return wasCached;
   }
@@ -1067,12 +1282,18 @@ class TierCache implements Cache {
     core.flights.supersedeKey(physical);
     const now = this.#clock.now();
     this.#l1?.setFreshUntil(physical, now, now);
-    await core.tryShared(this.#counters, async (l2) => {
-      const envelope = await l2.get(physical);
-      if (envelope === undefined || envelope.expiresAt <= now) return;
-      const keepMs = envelope.expiresAt + core.options.graceMs - now;
-      await l2.set(physical, { ...envelope, expiresAt: now }, Math.max(1, keepMs));
-    });
+    await core.tryShared(
+      this.#counters,
+      async (l2) => {
+        if (l2.expire !== undefined) return l2.expire(physical, now);
+        // A tier without an expire of its own: read the entry and write it back, marked expired.
+        const envelope = await l2.get(physical);
+        if (envelope === undefined || envelope.expiresAt <= now) return;
+        const keepMs = envelope.expiresAt + core.options.graceMs - now;
+        await l2.set(physical, { ...envelope, expiresAt: now }, Math.max(1, keepMs));
+      },
+      physical,
+    );
     core.publish('expire', physical);
   }
 
@@ -1086,7 +1307,12 @@ class TierCache implements Cache {
     }
   }
 
-  async writeThrough<T>(key: string, value: T, persist: (value: T) => unknown, options?: CallOptions): Promise<void> {
+  async writeThrough<T>(
+    key: string,
+    value: T,
+    persist: (value: T) => unknown,
+    options?: CallOptions,
+  ): Promise<WriteOutcome> {
     this.#check(key);
     if (typeof persist !== 'function') {
       throw new ConfigError(
@@ -1209,18 +1435,39 @@ class TierCache implements Cache {
   }
 
   namespace(name: string): Cache {
-    return new TierCache(this.#core, [...this.#segments, checkNamespaceName(name)]);
+    return new TierCache(this.#core, [...this.#segments, ...namespaceSegments(name)]);
   }
 
-  /** @throws the key's error, or CacheClosedError. */
+  /** @throws the key's error (too long, not a string, or not well-formed Unicode), or CacheClosedError. */
   #check(key: string): void {
-    const error = this.#argumentError(key);
+    const error = this.#argumentError(key) ?? malformedKeyError(key);
     if (error !== undefined) throw error;
   }
 
   #argumentError(key: unknown): Error | undefined {
     if (this.#core.closed) return new CacheClosedError(typeof key === 'string' ? key : undefined);
     return isShortKey(key, this.#maxKeyLength) ? undefined : keyError(key, this.#maxKeyLength);
+  }
+}
+
+/**
+ * A caller's private copy of a cached value (`copyOnRead`). A value that cannot be copied (too deeply
+ * nested for structuredClone, say) is an InvalidValueError, never a raw DataCloneError or RangeError.
+ */
+function copyOut<T>(key: string, value: T): T {
+  try {
+    return structuredClone(value);
+  } catch (cause) {
+    throw new InvalidValueError(key, 'copyOnRead is on and the cached value cannot be structured-cloned.', cause);
+  }
+}
+
+/** {@link copyOut} as a promise (the L1-hit path must reject, not throw). */
+function copiedOut<T>(key: string, value: T): Promise<T> {
+  try {
+    return Promise.resolve(copyOut(key, value));
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

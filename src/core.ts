@@ -10,12 +10,13 @@ import type { Envelope } from './entry.js';
 import { InvalidValueError, TierUnavailableError, ValueTooLargeError } from './errors.js';
 import { HotKeyDetector } from './hotkeys/detector.js';
 import { MemoryTier, MISS } from './memory/memory-tier.js';
+import { entryOverhead } from './memory/weigher.js';
 import { HealthMonitor, type HealthTotals } from './metrics/health.js';
 import { LatencyRecorder } from './metrics/latency.js';
 import { type Removal, RemovalLog } from './metrics/removal-log.js';
 import { addCounters, Counters } from './metrics/stats.js';
 import type { ResolvedOptions, WriteSettings } from './options.js';
-import { type Flight, SingleFlight } from './stampede/single-flight.js';
+import { type Flight, SingleFlight, StaleCopy } from './stampede/single-flight.js';
 import type { BusEvent, InvalidationMessage, SharedTier } from './tier.js';
 
 /** Removals remembered per unit of L1 capacity: enough to estimate the hit rate at 4× the capacity. */
@@ -37,7 +38,29 @@ const HOT_PUSH_MS = 1000;
 /** What kind of shared-tier write {@link CacheCore.writeShared} makes (see there). */
 export type SharedWrite =
   | { readonly kind: 'write' }
-  | { readonly kind: 'load' | 'writeThrough'; readonly version: string | undefined };
+  | { readonly kind: 'writeThrough'; readonly version: string | undefined }
+  | { readonly kind: 'load'; readonly version: string | undefined; readonly fence: string | undefined };
+
+/**
+ * What a write did, as `set` and `writeThrough` report it:
+ *
+ * - `'stored'`: every tier holds the value (or there is no shared tier);
+ * - `'invalidated'`: another write raced this one in the shared tier, and nobody can tell whose database
+ *   write landed last, so the key was removed everywhere instead; the next read loads;
+ * - `'deferred'`: the shared tier did not confirm the write (down, or timed out): this instance holds the
+ *   value, and the key is removed from the shared tier as soon as it answers again, so no instance
+ *   keeps serving what the write replaced.
+ */
+export type WriteOutcome = 'stored' | 'invalidated' | 'deferred';
+
+/** Most keys remembered for repair while the shared tier is down; past this, the repair is a clear. */
+const MAX_UNCONFIRMED = 10_000;
+/** How often the repair of unconfirmed writes is tried while any wait. */
+const REPAIR_EVERY_MS = 1000;
+/** Most namespace paths with counters of their own; further paths share one overflow entry. */
+export const MAX_NAMESPACE_COUNTERS = 1000;
+/** The label of the counters shared by namespaces past {@link MAX_NAMESPACE_COUNTERS}. */
+export const OVERFLOW_NAMESPACE = '/…';
 
 /** When and for how long a value was written. */
 export interface Written {
@@ -47,6 +70,8 @@ export interface Written {
   readonly expiresAt: number;
   /** How long the load took (0 for a `set`). */
   readonly delta: number;
+  /** The physical tags it carries (none: empty). */
+  readonly tags: readonly string[];
 }
 
 /** The counters of one namespace path. */
@@ -77,8 +102,16 @@ export class CacheCore {
    * no longer holds whenever it has doubled since the last pruning.
    */
   readonly #tags = new Map<string, Set<string>>();
+  /** The other direction: each tagged key's tags, so a rewrite or removal leaves its old tags. */
+  readonly #keyTags = new Map<string, readonly string[]>();
   #tagged = 0;
   #hotTimer: NodeJS.Timeout | undefined;
+  /** Keys whose writes the shared tier did not confirm, with the counters to credit the repair to. */
+  readonly #unconfirmed = new Map<string, Counters>();
+  /** Set when more writes went unconfirmed than are remembered: the repair clears everything. */
+  #repairAll = false;
+  #repairTimer: NodeJS.Timeout | undefined;
+  #repairing = false;
   #taggedAtPrune = 0;
   readonly namespaces = new Map<string, NamespaceCounters>();
   readonly latency: LatencyRecorder | undefined;
@@ -178,12 +211,19 @@ export class CacheCore {
   detach(): void {
     this.#unsubscribeBus?.();
     clearInterval(this.#hotTimer);
+    clearInterval(this.#repairTimer);
   }
 
-  /** The counters of a namespace path, created on first use. */
+  /**
+   * The counters of a namespace path, created on first use. Bounded: a cache that makes a namespace per
+   * user or request would otherwise grow counters (and `stats()` time) forever; paths past
+   * {@link MAX_NAMESPACE_COUNTERS} share one entry, labelled {@link OVERFLOW_NAMESPACE}, which the root's
+   * figures still include.
+   */
   countersFor(label: string, segments: readonly string[]): Counters {
     let entry = this.namespaces.get(label);
     if (entry === undefined) {
+      if (this.namespaces.size >= MAX_NAMESPACE_COUNTERS) return this.countersFor(OVERFLOW_NAMESPACE, ['…']);
       entry = { segments, counters: new Counters() };
       this.namespaces.set(label, entry);
     }
@@ -301,20 +341,31 @@ export class CacheCore {
     if (envelope === undefined || envelope.expiresAt <= now) {
       // A flight's first lookup counts; its re-checks (after the lock, after a wake-up) do not.
       if (!recheck) counters.l2Misses++;
-      // Past its TTL but within grace: not an answer, but what fail-safe serves if loading fails.
-      if (envelope !== undefined && flight !== undefined && flight.stale === undefined) {
-        flight.stale = { value: envelope.value };
+      // Past its TTL but within grace: not an answer, but what fail-safe serves if loading fails — unless
+      // a copy that lives longer (written later) is already known.
+      if (envelope !== undefined && flight !== undefined) {
+        const until = envelope.expiresAt + this.options.graceMs;
+        if (flight.stale === undefined || flight.stale.until < until)
+          flight.stale = new StaleCopy(envelope.value, until);
       }
       return MISS;
+    }
+    if (flight?.superseded !== true) {
+      const { expiresAt, delta } = envelope;
+      try {
+        this.fillL1(physical, key, envelope.value, expiresAt + this.options.graceMs, now, expiresAt, delta);
+      } catch (error) {
+        // copyOnRead could not copy it (structuredClone: too deeply nested): not an answer, and not an
+        // exception for the reader either — the read loads, and the loader's value is judged on its own.
+        if (!(error instanceof InvalidValueError)) throw error;
+        counters.l2Unusable++;
+        return MISS;
+      }
     }
     // Every caller of the flight counts this as a hit.
     if (flight !== undefined) {
       flight.fromSharedTier = true;
       flight.sharedEntry = envelope;
-    }
-    if (flight?.superseded !== true) {
-      const { expiresAt, delta } = envelope;
-      this.fillL1(physical, key, envelope.value, expiresAt + this.options.graceMs, now, expiresAt, delta);
     }
     return envelope.value;
   }
@@ -338,7 +389,7 @@ export class CacheCore {
     this.l1.set(
       physical,
       this.ownCopy(key, value),
-      weight,
+      weight + entryOverhead(physical),
       expiresAt,
       now,
       this.#capHot(physical, now, freshUntil),
@@ -349,15 +400,19 @@ export class CacheCore {
   /**
    * Writes a value to the shared tier, as one of:
    *
-   * - a **write** (`set`): stored, and on a versioned tier the key's version moves;
-   * - a **load** with the version read before loading: stored only if the version has not moved, else
-   *   dropped from L2 and L1 and counted (`staleLoadsDropped`) — a write won the race. A load whose
-   *   version could not be read stays in L1 only: storing it blind could overwrite newer data;
+   * - a **write** (`set`): on a versioned tier, the key's version is read first and the value stored only
+   *   if it has not moved (as a write-through's store), so a write replayed late — sent into a partition,
+   *   timed out here, executed by Redis when the network healed — can never land over a newer write;
+   * - a **load** with the version read before loading (and the token of the lock it ran under, if any):
+   *   stored only if the version has not moved and the lock is still its own, else dropped from L2 and L1
+   *   and counted (`staleLoadsDropped`). A load whose version could not be read stays in L1 only:
+   *   storing it blind could overwrite newer data;
    * - a **write-through** with the version read before the database write: stored if unraced, else the
    *   key is invalidated everywhere (`writeConflicts`) and the next read loads.
    *
-   * Unavailability is counted and absorbed; a value the tier cannot hold is counted, and rethrown for
-   * writes (loads just stay out of L2). @returns false when the value was dropped or invalidated.
+   * A write the tier did not confirm is `'deferred'`: the key is remembered and removed from the shared
+   * tier once it answers again. A value the tier cannot hold is counted, and rethrown for writes (loads
+   * just stay out of L2).
    */
   async writeShared(
     counters: Counters,
@@ -365,52 +420,129 @@ export class CacheCore {
     value: unknown,
     written: Written,
     kind: SharedWrite,
-  ): Promise<boolean> {
+  ): Promise<WriteOutcome> {
     const l2 = this.options.l2;
-    if (l2 === undefined) return true;
+    if (l2 === undefined) return 'stored';
     let stored = true;
     try {
-      const envelope = { value, expiresAt: written.expiresAt, createdAt: written.at, delta: written.delta };
+      const envelope: Envelope = {
+        value,
+        expiresAt: written.expiresAt,
+        createdAt: written.at,
+        delta: written.delta,
+        tags: written.tags,
+      };
       const ttlMs = written.ttl + this.options.graceMs;
-      if (kind.kind === 'write' || l2.setIfVersion === undefined) await l2.set(physical, envelope, ttlMs);
-      else if (kind.version === undefined) return true;
-      else if (kind.kind === 'load') stored = await l2.setIfVersion(physical, envelope, ttlMs, kind.version);
-      else stored = (await l2.writeIfVersion?.(physical, envelope, ttlMs, kind.version)) ?? true;
+      const versioned = l2.setIfVersion !== undefined && l2.writeIfVersion !== undefined && l2.version !== undefined;
+      if (!versioned) {
+        await l2.set(physical, envelope, ttlMs);
+      } else if (kind.kind === 'load') {
+        if (kind.version === undefined) return 'deferred';
+        stored = await (l2.setIfVersion as NonNullable<SharedTier['setIfVersion']>)(
+          physical,
+          envelope,
+          ttlMs,
+          kind.version,
+          kind.fence,
+        );
+      } else {
+        const version =
+          kind.kind === 'write' ? await (l2.version as NonNullable<SharedTier['version']>)(physical) : kind.version;
+        if (version === undefined) throw new TierUnavailableError(l2.name, "the key's version could not be read.");
+        stored = await (l2.writeIfVersion as NonNullable<SharedTier['writeIfVersion']>)(
+          physical,
+          envelope,
+          ttlMs,
+          version,
+        );
+      }
     } catch (error) {
       if (error instanceof TierUnavailableError) {
         counters.l2Errors++;
-        return true;
+        if (kind.kind === 'load') return 'deferred';
+        this.unconfirmed(counters, physical);
+        return 'deferred';
       }
       if (error instanceof InvalidValueError || error instanceof ValueTooLargeError) {
         counters.l2Refused++;
         if (kind.kind !== 'load') throw error;
-        return true;
+        return 'deferred';
       }
       throw error;
     }
-    if (!stored) {
-      if (kind.kind === 'load') counters.staleLoadsDropped++;
-      else counters.writeConflicts++;
-      this.l1?.delete(physical, this.options.clock.now());
+    if (stored) {
+      this.#unconfirmed.delete(physical);
+      return 'stored';
     }
-    return stored;
+    if (kind.kind === 'load') counters.staleLoadsDropped++;
+    else counters.writeConflicts++;
+    this.l1?.delete(physical, this.options.clock.now());
+    return 'invalidated';
   }
 
   /**
-   * Records that a stored key carries `tags` (physical, namespaced): in this instance's index and, for
-   * at least the entry's lifetime, in the shared tier's.
+   * Remembers a key whose write the shared tier did not confirm: until it is removed there, other
+   * instances may read what the write replaced. Retried every {@link REPAIR_EVERY_MS} until the tier
+   * answers; past {@link MAX_UNCONFIRMED} keys the repair clears the whole cache's shared entries instead.
    */
-  async tag(counters: Counters, physical: string, tags: readonly string[], written: Written): Promise<void> {
+  unconfirmed(counters: Counters, physical: string): void {
+    counters.l2Deferred++;
+    if (this.options.l2 === undefined || this.closed) return;
+    if (this.#unconfirmed.size >= MAX_UNCONFIRMED) this.#repairAll = true;
+    else this.#unconfirmed.set(physical, counters);
+    this.#repairTimer ??= setInterval(() => void this.#repair(), REPAIR_EVERY_MS).unref();
+  }
+
+  /** Removes the keys of unconfirmed writes from the shared tier, and tells other instances. */
+  async #repair(): Promise<void> {
+    const l2 = this.options.l2 as SharedTier;
+    if (this.#repairing) return;
+    this.#repairing = true;
+    try {
+      if (this.#repairAll) {
+        await l2.clear('');
+        this.#repairAll = false;
+        this.#unconfirmed.clear();
+        this.publish('clear', '');
+      }
+      for (const [physical, counters] of this.#unconfirmed) {
+        // A delete moves the version: a late write of ours, or a load that read the old value, cannot
+        // land after it.
+        await l2.delete(physical);
+        this.#unconfirmed.delete(physical);
+        counters.l2Repaired++;
+        this.publish('delete', physical);
+      }
+    } catch {
+      // Still down: the next round tries again.
+    } finally {
+      this.#repairing = false;
+      if (this.#unconfirmed.size === 0 && !this.#repairAll) {
+        clearInterval(this.#repairTimer);
+        this.#repairTimer = undefined;
+      }
+    }
+  }
+
+  /**
+   * Records that a stored key carries `tags` (physical, namespaced) — and no others: a key rewritten with
+   * other tags, or none, leaves its old ones. Here in this instance's index and, for at least the entry's
+   * lifetime, in the shared tier's tag sets (the shared tier records the key's own tags with its value,
+   * and checks them before an invalidation removes it).
+   */
+  async tag(counters: Counters, physical: string, written: Written): Promise<void> {
+    const tags = written.tags;
+    this.untag(physical);
+    if (tags.length === 0) return;
+    this.#keyTags.set(physical, tags);
     for (const tag of tags) {
       let keys = this.#tags.get(tag);
       if (keys === undefined) {
         keys = new Set();
         this.#tags.set(tag, keys);
       }
-      if (!keys.has(physical)) {
-        keys.add(physical);
-        this.#tagged++;
-      }
+      keys.add(physical);
+      this.#tagged++;
     }
     if (this.#tagged > Math.max(1024, 2 * this.#taggedAtPrune)) this.#pruneTags();
     const l2 = this.options.l2;
@@ -421,28 +553,45 @@ export class CacheCore {
     });
   }
 
-  /** Forgets a tag here and in the shared tier; returns every key that carried it (here or anywhere). */
-  async takeTag(counters: Counters, tag: string): Promise<Set<string>> {
-    const keys = this.#tags.get(tag) ?? new Set<string>();
-    this.#tags.delete(tag);
-    this.#tagged -= keys.size;
-    await this.tryShared(counters, async (tier) => {
-      for (const key of (await tier.takeTag?.(tag)) ?? []) keys.add(key);
+  /** Forgets the tags this instance recorded for a key (it was removed, or rewritten). */
+  untag(physical: string): void {
+    const old = this.#keyTags.get(physical);
+    if (old === undefined) return;
+    this.#keyTags.delete(physical);
+    for (const tag of old) {
+      const keys = this.#tags.get(tag);
+      if (keys?.delete(physical) !== true) continue;
+      this.#tagged--;
+      if (keys.size === 0) this.#tags.delete(tag);
+    }
+  }
+
+  /**
+   * Forgets a tag here and in the shared tier; returns the keys that carry it now: those this instance
+   * recorded, and those the shared tier confirmed. `shared` is false when the shared tier could not be
+   * asked (the caller then treats every local key as a shared one too).
+   */
+  async takeTag(counters: Counters, tag: string): Promise<{ local: Set<string>; shared: Set<string> | undefined }> {
+    const local = new Set(this.#tags.get(tag));
+    for (const key of local) this.untag(key);
+    let shared: Set<string> | undefined = new Set<string>();
+    const taken = shared;
+    const l2 = this.options.l2;
+    if (l2?.takeTag === undefined) return { local, shared: l2 === undefined ? taken : undefined };
+    const ok = await this.tryShared(counters, async (tier) => {
+      for (const key of (await tier.takeTag?.(tag)) ?? []) taken.add(key);
     });
-    return keys;
+    if (!ok) shared = undefined;
+    return { local, shared };
   }
 
   #pruneTags(): void {
     const l1 = this.l1;
     const now = this.options.clock.now();
-    let kept = 0;
-    for (const [tag, keys] of this.#tags) {
-      for (const key of keys) if (l1 === undefined || l1.peek(key, now) === MISS) keys.delete(key);
-      if (keys.size === 0) this.#tags.delete(tag);
-      kept += keys.size;
+    for (const key of [...this.#keyTags.keys()]) {
+      if (l1 === undefined || l1.peek(key, now) === MISS) this.untag(key);
     }
-    this.#tagged = kept;
-    this.#taggedAtPrune = kept;
+    this.#taggedAtPrune = this.#tagged;
   }
 
   /**
@@ -455,15 +604,23 @@ export class CacheCore {
     return cap > 0 && freshUntil - now > cap && this.hot.has(physical) ? now + cap : freshUntil;
   }
 
-  /** Runs a shared-tier call (a removal, or tag bookkeeping), counting and absorbing unavailability. */
-  async tryShared(counters: Counters, remove: (l2: SharedTier) => Promise<void>): Promise<void> {
+  /**
+   * Runs a shared-tier call (a removal, or tag bookkeeping), counting and absorbing unavailability. With
+   * `physical`, the call is a write of that key: if the tier does not confirm it, the key is remembered
+   * for repair. @returns whether the tier confirmed it.
+   */
+  async tryShared(counters: Counters, remove: (l2: SharedTier) => Promise<void>, physical?: string): Promise<boolean> {
     const l2 = this.options.l2;
-    if (l2 === undefined) return;
+    if (l2 === undefined) return true;
     try {
       await remove(l2);
+      if (physical !== undefined) this.#unconfirmed.delete(physical);
+      return true;
     } catch (error) {
       if (!(error instanceof TierUnavailableError)) throw error;
       counters.l2Errors++;
+      if (physical !== undefined) this.unconfirmed(counters, physical);
+      return false;
     }
   }
 
@@ -490,6 +647,7 @@ export class CacheCore {
     settings: WriteSettings,
     ttlOverride?: number,
     delta = 0,
+    tags: readonly string[] = NO_TAGS,
   ): Written {
     const { options, l1 } = this;
     const weight = options.weigher(value);
@@ -505,10 +663,21 @@ export class CacheCore {
     let ttl = ttlOverride ?? (value === null ? settings.nullTtl : settings.ttl);
     if (settings.ttlJitter > 0) ttl *= 1 + settings.ttlJitter * (2 * options.random() - 1);
     const freshUntil = this.#capHot(physical, now, now + ttl);
-    l1?.set(physical, this.ownCopy(key, value), weight, now + ttl + options.graceMs, now, freshUntil, delta);
-    return { at: now, ttl, expiresAt: now + ttl, delta };
+    l1?.set(
+      physical,
+      this.ownCopy(key, value),
+      weight + entryOverhead(physical),
+      now + ttl + options.graceMs,
+      now,
+      freshUntil,
+      delta,
+    );
+    return { at: now, ttl, expiresAt: now + ttl, delta, tags };
   }
 }
+
+/** No tags. */
+export const NO_TAGS: readonly string[] = Object.freeze([]);
 
 /** The identity, for {@link CacheCore.readShared}'s `next`. */
 const same = <T>(value: T): T => value;

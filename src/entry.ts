@@ -29,6 +29,11 @@ export interface Envelope {
   readonly createdAt: number;
   /** How long the load that produced the value took, in ms (0: unknown, or written by `set`). */
   readonly delta: number;
+  /**
+   * The physical tags the value is written with (not part of the encoded bytes: a tier that keeps tags
+   * records them beside the value, so a rewrite without a tag drops it). Absent on a decoded envelope.
+   */
+  readonly tags?: readonly string[];
 }
 
 /**

@@ -55,3 +55,50 @@ export function raceTimeouts<T>(
     running.then(finish);
   });
 }
+
+/** What {@link boundedWait} resolves with when a time limit passed first. */
+export const SOFT_PASSED: unique symbol = Symbol('tiercache.softTimeout');
+export const HARD_PASSED: unique symbol = Symbol('tiercache.hardTimeout');
+
+/**
+ * A caller's wait on a load it joined late (one already answering nobody, running in the background):
+ * bounded as if the caller had started it. Past `softMs` it resolves {@link SOFT_PASSED}, past `hardMs`
+ * {@link HARD_PASSED} (an infinite limit never passes); otherwise as the load does.
+ */
+export function boundedWait<T>(
+  promise: Promise<T>,
+  softMs: number,
+  hardMs: number,
+): Promise<T | typeof SOFT_PASSED | typeof HARD_PASSED> {
+  if (!Number.isFinite(softMs) && !Number.isFinite(hardMs)) return promise;
+  return new Promise((resolve, reject) => {
+    let soft: NodeJS.Timeout | undefined;
+    let hard: NodeJS.Timeout | undefined;
+    const stop = () => {
+      clearTimeout(soft);
+      clearTimeout(hard);
+    };
+    if (Number.isFinite(softMs)) {
+      soft = setTimeout(() => {
+        stop();
+        resolve(SOFT_PASSED);
+      }, softMs);
+    }
+    if (Number.isFinite(hardMs)) {
+      hard = setTimeout(() => {
+        stop();
+        resolve(HARD_PASSED);
+      }, hardMs);
+    }
+    promise.then(
+      (value) => {
+        stop();
+        resolve(value);
+      },
+      (error: unknown) => {
+        stop();
+        reject(error);
+      },
+    );
+  });
+}

@@ -13,6 +13,7 @@ export {
   type Loader,
   type LoaderContext,
 } from './cache.js';
+export type { WriteOutcome } from './core.js';
 export type { Envelope } from './entry.js';
 export {
   CacheClosedError,
@@ -47,4 +48,4 @@ export {
 export type { BreakerState } from './redis/circuit-breaker.js';
 export type { RedisClient, RedisClusterClient, RedisSentinelClient, SentinelTarget } from './redis/client.js';
 export { createRedisTier, RedisTier, type RedisTierCounters, type RedisTierOptions } from './redis/redis-tier.js';
-export type { SharedTier } from './tier.js';
+export type { BusEvent, InvalidationMessage, LockHandle, SharedTier } from './tier.js';

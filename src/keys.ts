@@ -38,12 +38,24 @@ export function splitPhysicalKey(physical: string): { readonly namespace: string
   return { namespace, key: physical.slice(at + 1) };
 }
 
-/** Checks a namespace name. @throws ConfigError for anything but a non-empty string. */
-export function checkNamespaceName(name: unknown): string {
+/**
+ * The path segments a namespace name stands for: `'users'` → `['users']`, and `'users/v2'` →
+ * `['users', 'v2']`, the same namespace as `namespace('users').namespace('v2')` (same keys, same
+ * counters, same `/users/v2` label in stats).
+ * @throws ConfigError for anything but a non-empty string, or an empty segment (`'a//b'`, `'/a'`).
+ */
+export function namespaceSegments(name: unknown): string[] {
   if (typeof name !== 'string' || name.length === 0) {
     throw new ConfigError('namespace', `a namespace name must be a non-empty string, got ${JSON.stringify(name)}.`);
   }
-  return name;
+  const segments = name.split('/');
+  if (segments.includes('')) {
+    throw new ConfigError(
+      'namespace',
+      `${JSON.stringify(name)} has an empty segment; a '/' separates nested namespaces, as in 'users/v2'.`,
+    );
+  }
+  return segments;
 }
 
 /** The physical key of a caller's key under a namespace prefix. */

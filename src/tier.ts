@@ -7,8 +7,18 @@ import type { Envelope } from './entry.js';
 
 /** A held distributed lock. */
 export interface LockHandle {
+  /**
+   * The holder's fencing token: a load stores with it ({@link SharedTier.setIfVersion}), and the store is
+   * refused if the lock has moved on to another holder (or lapsed) meanwhile.
+   */
+  readonly token?: string;
   /** Releases the lock if this holder still owns it (compare-and-delete); never throws. */
   release(): Promise<void>;
+  /**
+   * Extends the lock to `ttlMs` from now if this holder still owns it; `false` if it does not (or the
+   * tier did not answer). Never throws. A holder extends its lock while its load runs.
+   */
+  extend?(ttlMs: number): Promise<boolean>;
 }
 
 /** An invalidation carried by the bus: a key id or a prefix, never a value. */
@@ -61,8 +71,12 @@ export interface SharedTier {
   getVersioned?(key: string): Promise<{ readonly envelope: Envelope | undefined; readonly version: string }>;
   /** The key's version now: an opaque token (see {@link getVersioned}). */
   version?(key: string): Promise<string>;
-  /** Stores a loaded entry only if the key's version is still `version`. @returns whether it stored. */
-  setIfVersion?(key: string, envelope: Envelope, ttlMs: number, version: string): Promise<boolean>;
+  /**
+   * Stores a loaded entry only if the key's version is still `version` and, given a `fence` (the token of
+   * the lock the load ran under), only if that lock is still held with it; a store moves the version,
+   * so a load that started before it cannot land over it. @returns whether it stored.
+   */
+  setIfVersion?(key: string, envelope: Envelope, ttlMs: number, version: string, fence?: string): Promise<boolean>;
   /**
    * A write-through's store: if the version is still `version` (read before the database write), store
    * and move it; otherwise another write raced this one and nobody knows which reached the database
@@ -71,8 +85,16 @@ export interface SharedTier {
   writeIfVersion?(key: string, envelope: Envelope, ttlMs: number, version: string): Promise<boolean>;
   /** Records that `keys` carry `tag` (physical, namespaced), for at least `ttlMs`. */
   tagKeys?(tag: string, keys: readonly string[], ttlMs: number): Promise<void>;
-  /** Forgets a tag and returns the keys that carried it (the caller removes them). */
+  /**
+   * Forgets a tag, removes every key that still carries it (a write: moves their versions; a key
+   * rewritten since without the tag stays), and returns the keys removed.
+   */
   takeTag?(tag: string): Promise<string[]>;
+  /**
+   * Marks a key's entry expired at `at` (epoch ms) but keeps it for its grace, value and tags unchanged;
+   * a write (moves the version). Without it, the cache reads the entry and writes it back.
+   */
+  expire?(key: string, at: number): Promise<void>;
   /**
    * The keys this instance reads hot now (physical), pushed by the cache every second: a tier that can
    * spread a hot key's reads (copies on other Redis Cluster masters) does so for these.

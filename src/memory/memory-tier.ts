@@ -219,6 +219,11 @@ export class MemoryTier {
     return this.#numbers[this.#lastSlot * NUMBERS + FRESH_UNTIL] as number;
   }
 
+  /** End of life (grace included) of the entry the last `get` or `peek` returned. */
+  get expiresAt(): number {
+    return this.#numbers[this.#lastSlot * NUMBERS] as number;
+  }
+
   /** Load duration (ms) of the entry the last `get` or `peek` returned. */
   get delta(): number {
     return this.#numbers[this.#lastSlot * NUMBERS + DELTA] as number;

@@ -17,6 +17,15 @@ export class Counters {
   l2Errors = 0;
   /** Values loaded but not written to the shared tier (not plain data, or too large for it). */
   l2Refused = 0;
+  /** Shared-tier entries read but not usable here (`copyOnRead` could not copy them): the read loaded. */
+  l2Unusable = 0;
+  /**
+   * Writes (set, delete, expire, write-through, tag invalidations) the shared tier did not confirm: the
+   * key is removed from it once it answers again (see `l2Repaired`).
+   */
+  l2Deferred = 0;
+  /** Keys removed from the shared tier after it came back, because a write there had not been confirmed. */
+  l2Repaired = 0;
   /** Loads that waited for another instance's lock instead of loading. */
   lockWaits = 0;
   /** Waits that ran out (`lock.wait`) and loaded locally after all. */
@@ -117,6 +126,12 @@ export interface SharedTierStats {
   readonly errors: number;
   /** Loaded values kept out of it: not plain data, or too large. */
   readonly refused: number;
+  /** Entries it held that could not be used here (`copyOnRead` could not copy them); the read loaded. */
+  readonly unusable: number;
+  /** Writes it did not confirm (it was down or timed out); each such key is removed once it answers. */
+  readonly deferred: number;
+  /** Keys removed after it came back, for writes it had not confirmed. */
+  readonly repaired: number;
   /** Loads that waited for another instance holding the key's lock. */
   readonly lockWaits: number;
   /** Waits that ran out and loaded locally. */
@@ -256,6 +271,9 @@ export function snapshot(
             misses: counters.l2Misses,
             errors: counters.l2Errors,
             refused: counters.l2Refused,
+            unusable: counters.l2Unusable,
+            deferred: counters.l2Deferred,
+            repaired: counters.l2Repaired,
             lockWaits: counters.lockWaits,
             lockTimeouts: counters.lockTimeouts,
           },

@@ -25,7 +25,12 @@ const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 2000;
 
 const WIRE_OPS = { delete: 'd', expire: 'e', clear: 'c' } as const satisfies Record<InvalidationMessage['op'], string>;
-const OPS_BY_WIRE: Record<string, InvalidationMessage['op'] | undefined> = { d: 'delete', e: 'expire', c: 'clear' };
+/** A Map, not an object: a wire op such as `constructor` or `__proto__` must not find Object.prototype's. */
+const OPS_BY_WIRE = new Map<unknown, InvalidationMessage['op']>([
+  ['d', 'delete'],
+  ['e', 'expire'],
+  ['c', 'clear'],
+]);
 
 interface WireMessage {
   /** Publisher's instance id. */
@@ -50,12 +55,21 @@ export interface BusCounters {
   gaps: number;
   /** Times the queue overflowed and collapsed into a clear-everything message. */
   overflows: number;
+  /** Messages on the bus channel that were not well-formed invalidations (ignored). */
+  malformed: number;
 }
 
 /** Fill notifications and the invalidation bus for one tier. */
 export class RedisBus {
   readonly instanceId = randomUUID();
-  readonly counters: BusCounters = { published: 0, received: 0, retries: 0, gaps: 0, overflows: 0 };
+  readonly counters: BusCounters = {
+    published: 0,
+    received: 0,
+    retries: 0,
+    gaps: 0,
+    overflows: 0,
+    malformed: 0,
+  };
   readonly #client: AnyRedisClient;
   readonly #fillChannel: string;
   readonly #busChannel: string;
@@ -157,10 +171,12 @@ export class RedisBus {
    * Resolves on the key's fill notification or after `timeoutMs`, whichever comes first. The waiter is
    * registered within a microtask once subscribed, before any command the caller sends next.
    */
-  async waitForFill(key: string, timeoutMs: number): Promise<void> {
-    // Never rejects: without a subscription the wait simply lasts its timeout (the poll fallback).
-    await this.start().catch(() => undefined);
-    await new Promise<void>((resolve) => {
+  waitForFill(key: string, timeoutMs: number): Promise<void> {
+    // Never rejects, and never waits for the subscription itself: a pub/sub connection that hangs
+    // (blackholed, or refused at maxclients) must not stretch the wait past its timeout — without a
+    // subscription the wait simply lasts its timeout (the poll fallback).
+    void this.start().catch(() => undefined);
+    return new Promise<void>((resolve) => {
       let waiters = this.#fillWaiters.get(key);
       if (waiters === undefined) {
         waiters = new Set();
@@ -264,16 +280,27 @@ export class RedisBus {
     try {
       wire = JSON.parse(text) as WireMessage;
     } catch {
+      this.counters.malformed++;
       return;
     }
-    if (typeof wire.i !== 'string' || typeof wire.s !== 'number' || typeof wire.k !== 'string') return;
+    const op = typeof wire === 'object' && wire !== null ? OPS_BY_WIRE.get(wire.o) : undefined;
+    if (
+      op === undefined ||
+      typeof wire.i !== 'string' ||
+      !Number.isSafeInteger(wire.s) ||
+      typeof wire.k !== 'string' ||
+      (wire.g !== undefined && typeof wire.g !== 'string')
+    ) {
+      // Not ours, or from a future version: counted and ignored. Acting on it (as a delete, or worse a
+      // clear) would let anyone who can PUBLISH empty every instance's L1.
+      this.counters.malformed++;
+      return;
+    }
     this.counters.received++;
     const last = this.#lastSeen.get(wire.i);
     this.#lastSeen.set(wire.i, wire.s);
     if (last !== undefined && wire.s !== last + 1) this.#reportGap();
-    const op = OPS_BY_WIRE[wire.o];
-    // An op this version does not know (a newer publisher) is treated as the safe one: delete.
-    const event: InvalidationMessage = { op: op ?? 'delete', key: wire.k, origin: wire.g };
+    const event: InvalidationMessage = { op, key: wire.k, origin: wire.g };
     for (const [handler, origin] of this.#handlers) if (origin === undefined || origin !== wire.g) handler(event);
   }
 

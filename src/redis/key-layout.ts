@@ -4,6 +4,7 @@
  * - value:   `<prefix>d:{<escaped physical key>}`
  * - version: `<prefix>v:{<escaped physical key>}` (bumped by every write; loads store only if unchanged)
  * - lock:    `<prefix>l:{<escaped physical key>}`
+ * - its tags: `<prefix>g:{<escaped physical key>}`, the tags the key was last written with
  * - tag:     `<prefix>t:{<escaped physical tag>}`, a set of the physical keys carrying the tag
  * - channels: `<prefix>fill` (a value landed; waiters wake) and `<prefix>bus` (invalidations)
  *
@@ -52,6 +53,11 @@ export function versionKey(prefix: string, physical: string): string {
 /** The Redis set of the physical keys carrying a (physical, namespaced) tag. */
 export function tagKey(prefix: string, physicalTag: string): string {
   return `${prefix}t:{${escapeKey(physicalTag)}}`;
+}
+
+/** The Redis set of the tags a physical key was last written with (same slot as its value). */
+export function keyTagsKey(prefix: string, physical: string): string {
+  return `${prefix}g:{${escapeKey(physical)}}`;
 }
 
 /** The Redis key of a physical key's load lock (same slot as its value). */

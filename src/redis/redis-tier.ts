@@ -21,6 +21,7 @@
  *   wake on a fill notification (`bus.ts`); the lock's expiry bounds every wait.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { ErrorReply } from '@redis/client';
 import { decodeEnvelope, type Envelope, encodeEnvelope } from '../entry.js';
 import { ConfigError, TierUnavailableError } from '../errors.js';
 import { type Clock, type Duration, parseDuration } from '../options.js';
@@ -40,7 +41,16 @@ import {
 } from './client.js';
 import { Deadlines } from './deadlines.js';
 import { COPY_SCRIPT, COPY_TTL_MS, HotKeyReplicas, parseCopy } from './hot-key-replicas.js';
-import { checkPrefix, escapeKey, lockKey, redisKey, redisPattern, tagKey, versionKey } from './key-layout.js';
+import {
+  checkPrefix,
+  escapeKey,
+  keyTagsKey,
+  lockKey,
+  redisKey,
+  redisPattern,
+  tagKey,
+  versionKey,
+} from './key-layout.js';
 
 /** Options of {@link createRedisTier}. */
 export interface RedisTierOptions {
@@ -84,33 +94,73 @@ const MIN_SWEEP_MS = 5;
 /** Deletes the lock only if it still holds this holder's token. */
 const RELEASE_SCRIPT =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+/** Extends the lock (ARGV: token, px) only if it still holds this holder's token. */
+const EXTEND_SCRIPT =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 /**
  * How long a key's version outlives its last write. A load that read version '0' (never written) and
  * runs longer than this after a write could store old data; loads are bounded by seconds in practice.
  */
 const VERSION_TTL_MS = 60 * 60 * 1000;
-/** The versioned writes, as Lua scripts over a key's value (KEYS[1]) and version (KEYS[2]), same slot. */
+/**
+ * How long a version a load's store moved lives at least (or the entry's lifetime, if longer; never less
+ * than a write left it): every loaded key keeps one, so this is shorter than a write's. A load that read
+ * the version before it moved and stalls longer than this could store; a load under the lock is fenced
+ * by its token as well.
+ */
+const LOAD_VERSION_TTL_MS = 10 * 60 * 1000;
+/**
+ * The versioned writes, as Lua scripts over a key's value (KEYS[1]), version (KEYS[2]) and the set of
+ * tags it was written with (KEYS[3]), all in one slot. Every write replaces the key's tag set (a key
+ * rewritten without a tag no longer carries it), and every write moves the version.
+ */
+const SET_TAGS = `redis.call('DEL', KEYS[3])
+if #ARGV > TAGS then redis.call('SADD', KEYS[3], unpack(ARGV, TAGS + 1)) redis.call('PEXPIRE', KEYS[3], ARGV[2]) end`;
+const withTags = (first: number) => SET_TAGS.replaceAll('TAGS', String(first - 1));
 const SCRIPTS = {
-  /** A write: move the version, store. ARGV: payload, px, version ttl. Returns the new version. */
+  /** A write: move the version, store. ARGV: payload, px, version ttl, tags… Returns the new version. */
   write: `local v = redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return v`,
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) ${withTags(4)} return v`,
   /** A delete: move the version, remove. ARGV: version ttl. */
   remove: `local v = redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[1])
-redis.call('UNLINK', KEYS[1]) return v`,
-  /** A load's store: only if the version is still the one read before loading. ARGV: payload, px, version. */
+redis.call('UNLINK', KEYS[1]) redis.call('DEL', KEYS[3]) return v`,
+  /**
+   * A load's fenced store (KEYS[4]: the key's lock). Refused (0) if the version moved since the load read
+   * it, or (-1) if the load ran under a lock (ARGV[5], its token) that it no longer holds. A store moves
+   * the version too, so a load that started before it — a paused lock holder resuming — cannot land over
+   * it. ARGV: payload, px, version, version ttl, token or '', tags… Returns the new version.
+   */
   storeIf: `if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[3] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1`,
+if ARGV[5] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[5] then return -1 end
+local v = redis.call('INCR', KEYS[2])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) ${withTags(6)} return v`,
   /** Adds keys to a tag's set (KEYS[1]) and makes it live at least px. ARGV: px, keys… */
   tag: `redis.call('SADD', KEYS[1], unpack(ARGV, 2))
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return 1`,
   /**
    * A write-through's store: as `write` if unraced, else as `remove`. ARGV: payload, px, version, version
-   * ttl. Returns the new version, negated when it removed instead of storing.
+   * ttl, tags… Returns the new version, negated when it removed instead of storing.
    */
   writeIf: `local seen = redis.call('GET', KEYS[2]) or '0'
 local v = redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[4])
-if seen == ARGV[3] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return v end
-redis.call('UNLINK', KEYS[1]) return -v`,
+if seen == ARGV[3] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) ${withTags(5)} return v end
+redis.call('UNLINK', KEYS[1]) redis.call('DEL', KEYS[3]) return -v`,
+  /** A tag invalidation of one key: as `remove`, only if the key still carries the tag. ARGV: tag, version ttl. */
+  removeIfTagged: `if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 0 then return 0 end
+local v = redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('UNLINK', KEYS[1]) redis.call('DEL', KEYS[3]) return v`,
+  /**
+   * Marks an entry expired now (ARGV[1]) but keeps it for its grace (KEEPTTL): the envelope's second field
+   * is its expiry (see entry.ts), rewritten in place so value and tags stay as they are. Moves the
+   * version: a load that began before cannot store. Returns the new version, or 0 if there was nothing
+   * fresh to expire.
+   */
+  expire: `local raw = redis.call('GET', KEYS[1]) if not raw then return 0 end
+local head, at, rest = string.match(raw, '^%[(%d+),([^,]+),(.*)$')
+if not head or (tonumber(at) or 0) <= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], '[' .. head .. ',' .. ARGV[1] .. ',' .. rest, 'KEEPTTL')
+local v = redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[2]) return v`,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 const SHAS = Object.fromEntries(
@@ -132,6 +182,7 @@ export class RedisTier implements SharedTier {
   readonly #owned: boolean;
   /** While a client the tier created is connecting, calls wait for it (bounded by their timeout). */
   #connecting: Promise<unknown> | undefined;
+  #closed = false;
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
@@ -146,6 +197,18 @@ export class RedisTier implements SharedTier {
   readonly #decodeRaw = (raw: string | Buffer | null): Envelope | undefined => this.#decode(raw);
 
   constructor(options: RedisTierOptions) {
+    // Every option is checked before a client is created: a rejected option must not leave a connection.
+    this.#prefix = checkPrefix(options.prefix ?? DEFAULTS.prefix, 'prefix');
+    this.#timeoutMs = parseDuration(options.timeout ?? DEFAULTS.timeout, 'timeout');
+    this.#sweepMs = Math.max(MIN_SWEEP_MS, Math.floor(this.#timeoutMs / SWEEPS_PER_TIMEOUT));
+    this.#maxBytes = options.maxEntryBytes ?? DEFAULTS.maxEntryBytes;
+    this.#breaker = new CircuitBreaker(
+      {
+        failures: options.breakerFailures ?? DEFAULTS.breakerFailures,
+        openMs: parseDuration(options.breakerOpen ?? DEFAULTS.breakerOpen, 'breakerOpen'),
+      },
+      options.clock ?? { now: Date.now },
+    );
     const given = options.client;
     this.#owned = typeof given === 'string' || Array.isArray(given) || isSentinelTarget(given);
     if (typeof given === 'string' || Array.isArray(given) || isSentinelTarget(given)) {
@@ -167,17 +230,6 @@ export class RedisTier implements SharedTier {
         'expected a node-redis client, cluster or sentinel, a redis:// URL, an array of URLs (a Cluster), or { name, sentinels }.',
       );
     }
-    this.#prefix = checkPrefix(options.prefix ?? DEFAULTS.prefix, 'prefix');
-    this.#timeoutMs = parseDuration(options.timeout ?? DEFAULTS.timeout, 'timeout');
-    this.#sweepMs = Math.max(MIN_SWEEP_MS, Math.floor(this.#timeoutMs / SWEEPS_PER_TIMEOUT));
-    this.#maxBytes = options.maxEntryBytes ?? DEFAULTS.maxEntryBytes;
-    this.#breaker = new CircuitBreaker(
-      {
-        failures: options.breakerFailures ?? DEFAULTS.breakerFailures,
-        openMs: parseDuration(options.breakerOpen ?? DEFAULTS.breakerOpen, 'breakerOpen'),
-      },
-      options.clock ?? { now: Date.now },
-    );
     this.#bus = new RedisBus(this.#client, this.#prefix);
     if (isCluster(this.#client)) {
       const replicas = new HotKeyReplicas(this.#client, this.#prefix);
@@ -239,19 +291,41 @@ export class RedisTier implements SharedTier {
     return envelope;
   }
 
+  /** A blind write (moves the version); the cache itself stores through {@link writeIfVersion}. */
   async set(key: string, envelope: Envelope, ttlMs: number): Promise<void> {
     const text = encodeEnvelope(key, envelope, this.#maxBytes);
-    await this.#wrote(key, await this.#script('write', key, [text, px(ttlMs), String(VERSION_TTL_MS)]));
+    await this.#wrote(
+      key,
+      await this.#script('write', key, [text, px(ttlMs), String(VERSION_TTL_MS), ...(envelope.tags ?? [])]),
+    );
   }
 
-  async setIfVersion(key: string, envelope: Envelope, ttlMs: number, version: string): Promise<boolean> {
+  async expire(key: string, at: number): Promise<void> {
+    const moved = Number(await this.#script('expire', key, [String(at), String(VERSION_TTL_MS)]));
+    if (moved > 0) await this.#wrote(key, moved);
+  }
+
+  async setIfVersion(
+    key: string,
+    envelope: Envelope,
+    ttlMs: number,
+    version: string,
+    fence?: string,
+  ): Promise<boolean> {
     const text = encodeEnvelope(key, envelope, this.#maxBytes);
-    return (await this.#script('storeIf', key, [text, px(ttlMs), version])) === 1;
+    const keys = [...this.#keysOf(key), lockKey(this.#prefix, key)];
+    const versionTtl = String(Math.max(LOAD_VERSION_TTL_MS, Math.ceil(ttlMs)));
+    const args = [text, px(ttlMs), version, versionTtl, fence ?? '', ...(envelope.tags ?? [])];
+    const moved = Number(await this.#script('storeIf', key, args, keys));
+    if (moved <= 0) return false;
+    await this.#wrote(key, moved);
+    return true;
   }
 
   async writeIfVersion(key: string, envelope: Envelope, ttlMs: number, version: string): Promise<boolean> {
     const text = encodeEnvelope(key, envelope, this.#maxBytes);
-    const moved = Number(await this.#script('writeIf', key, [text, px(ttlMs), version, String(VERSION_TTL_MS)]));
+    const args = [text, px(ttlMs), version, String(VERSION_TTL_MS), ...(envelope.tags ?? [])];
+    const moved = Number(await this.#script('writeIf', key, args));
     await this.#wrote(key, Math.abs(moved));
     return moved > 0;
   }
@@ -307,24 +381,32 @@ export class RedisTier implements SharedTier {
     await this.#script('tag', tag, [px(ttlMs), ...keys], [tagKey(this.#prefix, tag)]);
   }
 
+  /**
+   * Forgets a tag, and removes every key of its set that still carries it (a key rewritten since without
+   * the tag is left alone). @returns the keys removed.
+   */
   async takeTag(tag: string): Promise<string[]> {
     const set = tagKey(this.#prefix, tag);
     const [members] = (await this.#call('SMEMBERS', tag, () =>
       this.#client.multi().sMembers(set).unlink(set).exec(),
     )) as unknown as [string[]];
-    return members.map(String);
+    const removed = await Promise.all(
+      members.map(async (member) => {
+        const key = String(member);
+        const moved = Number(await this.#script('removeIfTagged', key, [tag, String(VERSION_TTL_MS)]));
+        if (moved <= 0) return undefined;
+        await this.#wrote(key, moved);
+        return key;
+      }),
+    );
+    return removed.filter((key) => key !== undefined);
   }
 
   /**
    * Runs one of {@link SCRIPTS} on a key's value and version (or on `keys`): by hash, loading it on
    * first use.
    */
-  #script(
-    name: ScriptName,
-    key: string,
-    args: string[],
-    keys = [redisKey(this.#prefix, key), versionKey(this.#prefix, key)],
-  ): Promise<unknown> {
+  #script(name: ScriptName, key: string, args: string[], keys = this.#keysOf(key)): Promise<unknown> {
     return this.#call(name, key, async () => {
       try {
         return await this.#client.evalSha(SHAS[name], { keys, arguments: args });
@@ -336,15 +418,32 @@ export class RedisTier implements SharedTier {
     });
   }
 
+  /** A key's value, version and tag-set keys: what the versioned scripts take. */
+  #keysOf(key: string): string[] {
+    return [redisKey(this.#prefix, key), versionKey(this.#prefix, key), keyTagsKey(this.#prefix, key)];
+  }
+
   async clear(keyPrefix: string): Promise<void> {
     const pattern = redisPattern(this.#prefix, keyPrefix);
-    await this.#connecting;
     const client = this.#client;
     const nodes = isCluster(client)
-      ? await Promise.all(client.masters.map((master) => client.nodeClient(master) as Promise<RedisClient>))
+      ? await this.#call('CLUSTER NODES', keyPrefix, () =>
+          Promise.all(client.masters.map((master) => client.nodeClient(master) as Promise<RedisClient>)),
+        )
       : [client as RedisClient];
-    // Not under the per-call timeout: a clear walks the whole keyspace, however long that takes.
-    await Promise.all(nodes.map((node) => clearNode(node, pattern)));
+    // A clear walks the whole keyspace, however long that takes; but each SCAN and UNLINK step is one
+    // call under the timeout and the breaker, so a dead or refusing server fails it instead of hanging.
+    await Promise.all(nodes.map((node) => this.#clearNode(node, pattern, keyPrefix)));
+  }
+
+  async #clearNode(node: RedisClient, pattern: string, keyPrefix: string): Promise<void> {
+    let cursor = '0';
+    do {
+      const reply = await this.#call('SCAN', keyPrefix, () => node.scan(cursor, { MATCH: pattern, COUNT: SCAN_COUNT }));
+      cursor = String(reply.cursor);
+      // Keys found on a node live on that node; one UNLINK each (pipelined) keeps cross-slot rules happy.
+      await Promise.all(reply.keys.map((key) => this.#call('UNLINK', keyPrefix, () => node.unlink(key))));
+    } while (cursor !== '0');
   }
 
   async tryLock(key: string, ttlMs: number): Promise<LockHandle | undefined> {
@@ -357,13 +456,9 @@ export class RedisTier implements SharedTier {
       }),
     );
     if (reply !== 'OK') return undefined;
-    return {
-      release: async () => {
-        await this.#call('release', key, () =>
-          this.#client.eval(RELEASE_SCRIPT, { keys: [lock], arguments: [token] }),
-        ).catch(() => undefined);
-      },
-    };
+    return new RedisLock(token, (script, args) =>
+      this.#call('lock', key, () => this.#client.eval(script, { keys: [lock], arguments: args })),
+    );
   }
 
   waitForFill(key: string, timeoutMs: number): Promise<void> {
@@ -382,11 +477,23 @@ export class RedisTier implements SharedTier {
     return this.#bus.onInvalidation(handler, origin);
   }
 
+  /**
+   * Closes what the tier opened; idempotent. A client still connecting (or reconnecting to a server that
+   * is down) is destroyed rather than asked to quit, which would wait for a connection that may never come.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     await this.#bus.close();
-    if (this.#owned) await this.#client.close().catch(() => this.#client.destroy());
+    if (!this.#owned) return;
+    const client = this.#client;
+    if (this.#connecting !== undefined || !client.isReady) {
+      destroyQuietly(client);
+      return;
+    }
+    await client.close().catch(() => destroyQuietly(client));
   }
 
   /**
@@ -423,7 +530,10 @@ export class RedisTier implements SharedTier {
           if (settled) return;
           settled = true;
           this.#deadlines.settle(ticket);
-          this.#breaker.failure();
+          // A reply error about one key (it holds another type) is the server answering: no breaker
+          // failure, or ten such keys would cut every key off the tier.
+          if (isKeyReplyError(cause)) this.#breaker.success();
+          else this.#breaker.failure();
           this.counters.errors++;
           reject(new TierUnavailableError(this.name, `${command} failed: ${(cause as Error).message}`, { key, cause }));
         },
@@ -444,18 +554,44 @@ export class RedisTier implements SharedTier {
   }
 }
 
+/**
+ * A held load lock: its token fences the holder's store (`storeIf` refuses a token the lock no longer
+ * holds), and the holder extends it while its load runs, so only a holder that stalled loses it.
+ */
+class RedisLock implements LockHandle {
+  readonly token: string;
+  readonly #eval: (script: string, args: string[]) => Promise<unknown>;
+
+  constructor(token: string, evaluate: (script: string, args: string[]) => Promise<unknown>) {
+    this.token = token;
+    this.#eval = evaluate;
+  }
+
+  async release(): Promise<void> {
+    await this.#eval(RELEASE_SCRIPT, [this.token]).catch(() => undefined);
+  }
+
+  async extend(ttlMs: number): Promise<boolean> {
+    return (await this.#eval(EXTEND_SCRIPT, [this.token, px(ttlMs)]).catch(() => 0)) === 1;
+  }
+}
+
+/** Whether a command failed because of one key's contents (WRONGTYPE), not the server or the network. */
+function isKeyReplyError(cause: unknown): boolean {
+  return cause instanceof ErrorReply && cause.message.includes('WRONGTYPE');
+}
+
+/** Destroys a client whatever state it is in (node-redis throws when it is not open). */
+function destroyQuietly(client: AnyRedisClient): void {
+  try {
+    client.destroy();
+  } catch {
+    // already closed
+  }
+}
+
 /** A TTL in whole milliseconds, at least 1, as Redis wants it. */
 const px = (ttlMs: number): string => String(Math.max(1, Math.ceil(ttlMs)));
-
-async function clearNode(node: RedisClient, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const reply = await node.scan(cursor, { MATCH: pattern, COUNT: SCAN_COUNT });
-    cursor = String(reply.cursor);
-    // Keys found on a node live on that node; one UNLINK each (pipelined) keeps cross-slot rules happy.
-    await Promise.all(reply.keys.map((key) => node.unlink(key)));
-  } while (cursor !== '0');
-}
 
 /**
  * Creates a Redis shared tier.

@@ -4,6 +4,15 @@
  * never cached and the next call starts afresh.
  */
 
+/** A stale copy of a value (see {@link Flight.stale}). */
+export class StaleCopy {
+  constructor(
+    readonly value: unknown,
+    /** When the copy's grace ends (epoch ms). */
+    readonly until: number,
+  ) {}
+}
+
 /** One execution in progress for a key. */
 export interface Flight<T> {
   /** Settles with the execution's outcome; every caller of the key awaits this one promise. */
@@ -17,8 +26,17 @@ export interface Flight<T> {
   fromSharedTier: boolean;
   /** Whatever the flight's starter wants its joiners to see (the cache keeps the miss explanation here). */
   note: unknown;
-  /** A value past its TTL but within grace, found on the way: what fail-safe serves if the load fails. */
-  stale: { readonly value: unknown } | undefined;
+  /**
+   * A value past its TTL but within grace, found on the way: what fail-safe serves if the load fails.
+   * `until` is when that copy's grace ends: of two stale copies (L1's and L2's) the one that lives longer
+   * was written later, and is the one kept.
+   */
+  stale: StaleCopy | undefined;
+  /**
+   * Set on a load that goes on after its callers were answered (a soft or hard timeout): a caller joining
+   * it gets the same time limits as if it had started the load, not an unbounded wait.
+   */
+  background: boolean;
   /** Set when the flight's callers got the stale value (the load failed, timed out, or was refused). */
   servedStale: boolean;
   /** The key's shared-tier version read before loading: the load stores only if it is unchanged. */
@@ -40,7 +58,8 @@ class FlightState<T> implements Flight<T> {
   superseded = false;
   fromSharedTier = false;
   note: unknown = undefined;
-  stale: { readonly value: unknown } | undefined = undefined;
+  stale: StaleCopy | undefined = undefined;
+  background = false;
   servedStale = false;
   version: string | undefined = undefined;
   sharedEntry: { readonly expiresAt: number; readonly delta: number } | undefined = undefined;
