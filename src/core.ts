@@ -25,6 +25,13 @@ const REMOVAL_LOG_FACTOR = 3;
 const REMOVAL_LOG_DEFAULT = 30_000;
 /** The removal log never grows past this many keys (~40 MB). */
 const REMOVAL_LOG_MAX = 1_000_000;
+/**
+ * Heap bytes per remembered removal (typed-array slots and an index entry, measured ~70): an L1 bounded by
+ * bytes spends at most a quarter of `maxBytes` on its log, so the whole cache stays within 2× of it.
+ */
+const REMOVAL_LOG_BYTES_PER_KEY = 4 * 80;
+/** A log smaller than this cannot say anything useful; its cost is fixed and small (~80 KB). */
+const REMOVAL_LOG_MIN = 1024;
 
 /** Why the L1 lacks a key: its removal, `'seen'` (by the sketch only), or `undefined` (a first read). */
 export type MissExplanation = Removal | 'seen' | undefined;
@@ -130,9 +137,11 @@ export class CacheCore {
     this.options = options;
     let removals: RemovalLog | undefined;
     if (options.l1 !== false && options.stats) {
-      const entries = options.l1.maxEntries;
-      const size = Number.isFinite(entries) ? entries * REMOVAL_LOG_FACTOR : REMOVAL_LOG_DEFAULT;
-      removals = new RemovalLog(Math.min(REMOVAL_LOG_MAX, size));
+      const { maxEntries, maxBytes } = options.l1;
+      let size = Number.isFinite(maxEntries) ? maxEntries * REMOVAL_LOG_FACTOR : REMOVAL_LOG_DEFAULT;
+      if (Number.isFinite(maxBytes))
+        size = Math.min(size, Math.max(REMOVAL_LOG_MIN, maxBytes / REMOVAL_LOG_BYTES_PER_KEY));
+      removals = new RemovalLog(Math.floor(Math.min(REMOVAL_LOG_MAX, size)));
     }
     this.capacity =
       options.l1 === false
@@ -223,9 +232,12 @@ export class CacheCore {
   countersFor(label: string, segments: readonly string[]): Counters {
     let entry = this.namespaces.get(label);
     if (entry === undefined) {
-      if (this.namespaces.size >= MAX_NAMESPACE_COUNTERS) return this.countersFor(OVERFLOW_NAMESPACE, ['…']);
-      entry = { segments, counters: new Counters() };
-      this.namespaces.set(label, entry);
+      const full = this.namespaces.size >= MAX_NAMESPACE_COUNTERS;
+      entry = full ? this.namespaces.get(OVERFLOW_NAMESPACE) : undefined;
+      if (entry === undefined) {
+        entry = { segments: full ? [OVERFLOW_NAMESPACE] : segments, counters: new Counters() };
+        this.namespaces.set(full ? OVERFLOW_NAMESPACE : label, entry);
+      }
     }
     return entry.counters;
   }

@@ -115,11 +115,18 @@ function plainDataOnly(this: unknown, key: string, value: unknown): unknown {
     case 'number':
       if (!Number.isFinite(original)) throw new TypeError(`${describe(key)} is ${original}`);
       return value;
-    case 'object':
-      if (original === null || Array.isArray(original)) return value;
-      if (Object.getPrototypeOf(original) === Object.prototype || Object.getPrototypeOf(original) === null)
-        return value;
-      throw new TypeError(`${describe(key)} is a ${(original as object).constructor?.name ?? 'non-plain object'}`);
+    case 'object': {
+      if (original === null) return value;
+      const prototype = Object.getPrototypeOf(original);
+      if (!Array.isArray(original) && prototype !== Object.prototype && prototype !== null) {
+        throw new TypeError(`${describe(key)} is a ${(original as object).constructor?.name ?? 'non-plain object'}`);
+      }
+      // JSON.stringify would store what toJSON returns while the L1 keeps the object: two tiers, two values.
+      if (typeof (original as { toJSON?: unknown }).toJSON === 'function') {
+        throw new TypeError(`${describe(key)} has a toJSON method; cache the plain data it stands for`);
+      }
+      return value;
+    }
     case 'undefined':
       // Inside an object JSON drops it, which reads back the same (the property is absent either way);
       // inside an array it would turn into null.

@@ -489,7 +489,21 @@ export class RedisTier implements SharedTier {
     await this.#bus.close();
     if (!this.#owned) return;
     const client = this.#client;
-    if (this.#connecting !== undefined || !client.isReady) {
+    if (this.#connecting !== undefined) {
+      // node-redis cannot abort a connection attempt: a client destroyed mid-connect finishes connecting
+      // and keeps its socket. Let the attempt settle (for one call timeout at most), and make sure any
+      // socket it still opens cannot keep the process alive.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#connecting,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, this.#timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      client.unref();
+    }
+    if (!client.isReady) {
       destroyQuietly(client);
       return;
     }
