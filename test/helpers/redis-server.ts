@@ -43,17 +43,30 @@ export class RedisServer {
   readonly port: number;
   readonly #dir: string;
   readonly #extra: string[];
+  /** Arguments redis-cli needs to reach this server (TLS, a user), before the command. */
+  readonly cliArgs: string[];
   #process: ChildProcess | undefined;
 
-  private constructor(port: number, dir: string, extra: string[]) {
+  private constructor(port: number, dir: string, extra: string[], cliArgs: string[]) {
     this.port = port;
     this.#dir = dir;
     this.#extra = extra;
+    this.cliArgs = cliArgs;
   }
 
-  /** Starts a server on a free port and waits until it answers PING. */
-  static async start(extra: string[] = []): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'tiercache-redis-')), extra);
+  /**
+   * Starts a server on a free port and waits until it answers PING. `extra` goes to redis-server; `tls`
+   * moves the port to TLS (`--port 0 --tls-port <port>`, add the certificate options to `extra`);
+   * `cliArgs` is what redis-cli needs to reach it then.
+   */
+  static async start(
+    extra: string[] = [],
+    options: { readonly tls?: boolean; readonly cliArgs?: string[] } = {},
+  ): Promise<RedisServer> {
+    const port = await freePort();
+    const tlsArgs = options.tls === true ? ['--port', '0', '--tls-port', String(port)] : [];
+    const dir = mkdtempSync(join(tmpdir(), 'tiercache-redis-'));
+    const server = new RedisServer(port, dir, [...tlsArgs, ...extra], options.cliArgs ?? []);
     await server.restart();
     return server;
   }
@@ -81,7 +94,7 @@ export class RedisServer {
       ],
       { stdio: 'ignore' },
     );
-    await waitFor(async () => (await cli(this.port, 'PING')) === 'PONG', `redis-server on ${this.port}`);
+    await waitFor(async () => (await this.cli('PING')) === 'PONG', `redis-server on ${this.port}`);
   }
 
   /** Kills the process at once (SIGKILL), as a crash would. */
@@ -95,7 +108,7 @@ export class RedisServer {
 
   /** Runs a redis-cli command against this server. */
   cli(...args: string[]): Promise<string> {
-    return cli(this.port, ...args);
+    return cli(this.port, ...this.cliArgs, ...args);
   }
 
   async stop(): Promise<void> {
