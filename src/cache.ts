@@ -1400,7 +1400,7 @@ class TierCache implements Cache {
       this.#label,
       core.sumUnder(this.#segments),
       core.l1,
-      core.options.l2?.name,
+      core.options.l2 === undefined ? undefined : { name: core.options.l2.name, pending: core.unconfirmedKeys },
       core.bus === undefined ? undefined : { ...core.bus },
       core.flights.size,
       core.latency?.summaries(),

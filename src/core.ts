@@ -505,6 +505,11 @@ export class CacheCore {
     this.#repairTimer ??= setInterval(() => void this.#repair(), REPAIR_EVERY_MS).unref();
   }
 
+  /** Keys whose writes wait for their repair (everything, when more went unconfirmed than are remembered). */
+  get unconfirmedKeys(): number {
+    return this.#repairAll ? MAX_UNCONFIRMED : this.#unconfirmed.size;
+  }
+
   /** Removes the keys of unconfirmed writes from the shared tier, and tells other instances. */
   async #repair(): Promise<void> {
     const l2 = this.options.l2 as SharedTier;

@@ -132,6 +132,8 @@ export interface SharedTierStats {
   readonly deferred: number;
   /** Keys removed after it came back, for writes it had not confirmed. */
   readonly repaired: number;
+  /** Keys (cache-wide) whose writes it has not confirmed yet, waiting for their repair. */
+  readonly pending: number;
   /** Loads that waited for another instance holding the key's lock. */
   readonly lockWaits: number;
   /** Waits that ran out and loaded locally. */
@@ -229,7 +231,7 @@ export function snapshot(
   namespace: string,
   counters: Counters,
   l1: MemoryTierView | undefined,
-  l2Name: string | undefined,
+  l2: { readonly name: string; readonly pending: number } | undefined,
   bus: BusStats | undefined,
   inFlight: number,
   latency: LatencySummaries | undefined,
@@ -263,10 +265,11 @@ export function snapshot(
             windowFraction: l1.windowFraction,
           },
     l2:
-      l2Name === undefined
+      l2 === undefined
         ? undefined
         : {
-            name: l2Name,
+            name: l2.name,
+            pending: l2.pending,
             hits: counters.l2Hits,
             misses: counters.l2Misses,
             errors: counters.l2Errors,

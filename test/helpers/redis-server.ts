@@ -117,7 +117,7 @@ export class RedisServer {
   }
 }
 
-/** A Redis Cluster of `masters` masters (no replicas), built with `redis-cli --cluster create`. */
+/** A Redis Cluster of `masters` masters, each with `replicas` replicas, built with `redis-cli --cluster create`. */
 export class RedisCluster {
   readonly servers: RedisServer[];
 
@@ -125,9 +125,9 @@ export class RedisCluster {
     this.servers = servers;
   }
 
-  static async start(masters = 3): Promise<RedisCluster> {
+  static async start(masters = 3, replicas = 0): Promise<RedisCluster> {
     const servers = await Promise.all(
-      Array.from({ length: masters }, () =>
+      Array.from({ length: masters * (1 + replicas) }, () =>
         RedisServer.start([
           '--cluster-enabled',
           'yes',
@@ -143,13 +143,45 @@ export class RedisCluster {
       'create',
       ...servers.map((s) => `127.0.0.1:${s.port}`),
       '--cluster-replicas',
-      '0',
+      String(replicas),
       '--cluster-yes',
     ]);
     for (const server of servers) {
       await waitFor(async () => (await server.cli('CLUSTER', 'INFO')).includes('cluster_state:ok'), 'cluster_state:ok');
     }
+    if (replicas > 0) {
+      // Every replica has finished its first sync, so a failover right away loses nothing.
+      for (const server of servers) {
+        await waitFor(async () => {
+          const info = await server.cli('INFO', 'replication');
+          return info.includes('role:master') || info.includes('master_link_status:up');
+        }, 'replicas in sync');
+      }
+    }
     return new RedisCluster(servers);
+  }
+
+  /** The servers that are masters now (they change with a failover). */
+  async masters(): Promise<RedisServer[]> {
+    const roles = await Promise.all(
+      this.servers.map(async (server) => (await server.cli('ROLE').catch(() => '')).split('\n')[0]),
+    );
+    return this.servers.filter((_, i) => roles[i] === 'master');
+  }
+
+  /** The servers that are replicas now. */
+  async replicas(): Promise<RedisServer[]> {
+    const roles = await Promise.all(
+      this.servers.map(async (server) => (await server.cli('ROLE').catch(() => '')).split('\n')[0]),
+    );
+    return this.servers.filter((_, i) => roles[i] === 'slave');
+  }
+
+  /** Waits until every live node reports cluster_state:ok. */
+  async settled(live: readonly RedisServer[] = this.servers): Promise<void> {
+    for (const server of live) {
+      await waitFor(async () => (await server.cli('CLUSTER', 'INFO')).includes('cluster_state:ok'), 'cluster_state:ok');
+    }
   }
 
   /** Seed URLs for a Cluster client. */
