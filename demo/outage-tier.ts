@@ -66,9 +66,17 @@ export class OutageTier implements Tier {
     this.#check();
     return this.#inner.tagKeys?.(tag, keys, ttlMs);
   };
+  fenceTags: Tier['fenceTags'] = async (tags, key, ttlMs, tagEpoch) => {
+    this.#check();
+    return (this.#inner.fenceTags as NonNullable<Tier['fenceTags']>)(tags, key, ttlMs, tagEpoch);
+  };
+  tagEpoch: Tier['tagEpoch'] = async () => {
+    this.#check();
+    return (this.#inner.tagEpoch as NonNullable<Tier['tagEpoch']>)();
+  };
   takeTag: Tier['takeTag'] = async (tag) => {
     this.#check();
-    return (await this.#inner.takeTag?.(tag)) ?? [];
+    return (await this.#inner.takeTag?.(tag)) ?? { removed: [], unconfirmed: [] };
   };
   setHotKeys: Tier['setHotKeys'] = (keys) => this.#inner.setHotKeys?.(keys);
   tryLock: Tier['tryLock'] = async (key, ttlMs) => {

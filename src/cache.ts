@@ -538,6 +538,7 @@ class TierCache implements Cache {
         const read = await l2.getVersioned(physical);
         envelope = read.envelope;
         flight.version = read.version;
+        flight.tagEpoch = read.tagEpoch;
       }
       if (envelope === undefined || envelope.expiresAt <= freshUntil) return MISS;
       const now = this.#clock.now();
@@ -925,14 +926,20 @@ class TierCache implements Cache {
       if (!(error instanceof ValueTooLargeError || error instanceof InvalidValueError)) throw error;
       return value;
     }
+    // A tagged value: its tags must not have been invalidated since the load began (tag fencing).
+    const fenced = await core.fenceTags(counters, physical, written, flight.tagEpoch);
+    if (fenced === 'invalidated') return value;
     // Waiters (and, with the distributed lock, other instances) are released once L2 holds the value.
-    const outcome = await core.writeShared(counters, physical, value, written, {
-      kind: 'load',
-      version: flight.version,
-      fence: job.lock?.token,
-    });
+    const outcome =
+      fenced === 'deferred'
+        ? 'deferred'
+        : await core.writeShared(counters, physical, value, written, {
+            kind: 'load',
+            version: flight.version,
+            fence: job.lock?.token,
+          });
     if (outcome === 'invalidated') return value;
-    await core.tag(counters, physical, written);
+    await core.tagShared(counters, physical, written);
     // A load that finished after its callers got a stale copy: other instances may be serving that copy
     // (fail-safe backoff); tell them a newer value is there.
     if (flight.background && outcome === 'stored') core.publish('delete', physical);
@@ -957,8 +964,15 @@ class TierCache implements Cache {
     // tier too when the tier could not be asked.
     const local = new Set<string>();
     const unasked = new Set<string>();
+    // A load in flight here may end up carrying one of these tags (a loader's setTags is only known when
+    // it returns): none of this namespace's loads now running stores. (Other instances' loads are fenced
+    // by the shared tier's tag epoch.)
+    const prefix = this.#prefix;
+    core.flights.supersede(prefix === '' ? undefined : (physical) => physical.startsWith(prefix));
     for (const tag of this.#physicalTags(tags)) {
       const taken = await core.takeTag(counters, tag);
+      // Other instances drop what they cached with the tag, including values only their L1 holds.
+      core.publish('tag', tag);
       for (const key of taken.local) (taken.shared === undefined ? unasked : local).add(key);
       for (const key of taken.shared ?? []) removed.add(key);
     }
@@ -1259,7 +1273,7 @@ class TierCache implements Cache {
       throw error;
     }
     if (outcome === 'invalidated') core.untag(physical);
-    else await core.tag(this.#counters, physical, written);
+    else await core.tagShared(this.#counters, physical, written);
     core.publish('delete', physical);
     return outcome;
   }
@@ -1331,10 +1345,17 @@ class TierCache implements Cache {
     // Optimistic: note the key's version, write the database, then store only if no other write moved
     // the version meanwhile. Two racing writers cannot tell whose database write landed last, so on a
     // race the key is invalidated instead, and the next read loads what the database holds.
-    const version = await l2.version(physicalKey(this.#prefix, key)).catch(() => undefined);
+    // The tag epoch too, when the value carries tags: an invalidation of one of them after this point may
+    // have been meant for the row as it will be after `persist` (see SharedTier.fenceTags).
+    const tagged = (options?.tags?.length ?? 0) > 0 && l2.tagEpoch !== undefined;
+    const [version, tagEpoch] = await Promise.all([
+      l2.version(physicalKey(this.#prefix, key)).catch(() => undefined),
+      tagged ? l2.tagEpoch?.().catch(() => undefined) : undefined,
+    ]);
     await persist(value);
-    // Without a version (L2 down) the store is a plain set, whose failure is counted there.
-    return this.#set(key, value, options, version === undefined ? WRITE : { kind: 'writeThrough', version });
+    // Without a version (L2 down) the store reads one itself, and if that fails too it is deferred.
+    const known = version !== undefined && (!tagged || tagEpoch !== undefined);
+    return this.#set(key, value, options, known ? { kind: 'writeThrough', version, tagEpoch } : WRITE);
   }
 
   async has(key: string): Promise<boolean> {

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { Envelope } from './entry.js';
 import { InvalidValueError, TierUnavailableError, ValueTooLargeError } from './errors.js';
 import { HotKeyDetector } from './hotkeys/detector.js';
+import { namespacePrefix, splitPhysicalKey } from './keys.js';
 import { MemoryTier, MISS } from './memory/memory-tier.js';
 import { entryOverhead } from './memory/weigher.js';
 import { HealthMonitor, type HealthTotals } from './metrics/health.js';
@@ -45,7 +46,7 @@ const HOT_PUSH_MS = 1000;
 /** What kind of shared-tier write {@link CacheCore.writeShared} makes (see there). */
 export type SharedWrite =
   | { readonly kind: 'write' }
-  | { readonly kind: 'writeThrough'; readonly version: string | undefined }
+  | { readonly kind: 'writeThrough'; readonly version: string | undefined; readonly tagEpoch: string | undefined }
   | { readonly kind: 'load'; readonly version: string | undefined; readonly fence: string | undefined };
 
 /**
@@ -115,6 +116,8 @@ export class CacheCore {
   #hotTimer: NodeJS.Timeout | undefined;
   /** Keys whose writes the shared tier did not confirm, with the counters to credit the repair to. */
   readonly #unconfirmed = new Map<string, Counters>();
+  /** Tags whose invalidation the shared tier did not take, with the counters to credit the repair to. */
+  readonly #unconfirmedTags = new Map<string, Counters>();
   /** Set when more writes went unconfirmed than are remembered: the repair clears everything. */
   #repairAll = false;
   #repairTimer: NodeJS.Timeout | undefined;
@@ -200,6 +203,8 @@ export class CacheCore {
       // Stale from now on, but still there to serve if the reload fails (fail-safe grace).
       this.flights.supersedeKey(event.key);
       this.l1?.setFreshUntil(event.key, now, now);
+    } else if (event.op === 'tag') {
+      this.dropTag(event.key, now);
     } else if (event.key === '') {
       this.flights.supersede();
       this.l1?.clear(now);
@@ -323,6 +328,7 @@ export class CacheCore {
         versioned && flight !== undefined && l2.getVersioned !== undefined
           ? l2.getVersioned(physical).then((answer) => {
               flight.version = answer.version;
+              flight.tagEpoch = answer.tagEpoch;
               return answer.envelope;
             })
           : l2.get(physical);
@@ -458,15 +464,27 @@ export class CacheCore {
           kind.fence,
         );
       } else {
-        const version =
-          kind.kind === 'write' ? await (l2.version as NonNullable<SharedTier['version']>)(physical) : kind.version;
-        if (version === undefined) throw new TierUnavailableError(l2.name, "the key's version could not be read.");
-        stored = await (l2.writeIfVersion as NonNullable<SharedTier['writeIfVersion']>)(
-          physical,
-          envelope,
-          ttlMs,
-          version,
-        );
+        const tagged = written.tags.length > 0 && l2.fenceTags !== undefined;
+        const [version, tagEpoch] =
+          kind.kind === 'write'
+            ? await Promise.all([
+                (l2.version as NonNullable<SharedTier['version']>)(physical),
+                tagged ? l2.tagEpoch?.() : undefined,
+              ])
+            : [kind.version, kind.tagEpoch];
+        if (version === undefined || (tagged && tagEpoch === undefined)) {
+          throw new TierUnavailableError(l2.name, "the key's version could not be read.");
+        }
+        // A tag of the value was invalidated since the write began (its database write may predate the
+        // invalidation's): as with a racing write, the key is removed rather than stored.
+        const fence = l2.fenceTags as NonNullable<SharedTier['fenceTags']>;
+        if (tagged && !(await fence.call(l2, written.tags, physical, ttlMs, tagEpoch as string))) {
+          await l2.delete(physical);
+          stored = false;
+        } else {
+          const write = l2.writeIfVersion as NonNullable<SharedTier['writeIfVersion']>;
+          stored = await write.call(l2, physical, envelope, ttlMs, version);
+        }
       }
     } catch (error) {
       if (error instanceof TierUnavailableError) {
@@ -507,7 +525,7 @@ export class CacheCore {
 
   /** Keys whose writes wait for their repair (everything, when more went unconfirmed than are remembered). */
   get unconfirmedKeys(): number {
-    return this.#repairAll ? MAX_UNCONFIRMED : this.#unconfirmed.size;
+    return this.#repairAll ? MAX_UNCONFIRMED : this.#unconfirmed.size + this.#unconfirmedTags.size;
   }
 
   /** Removes the keys of unconfirmed writes from the shared tier, and tells other instances. */
@@ -520,7 +538,15 @@ export class CacheCore {
         await l2.clear('');
         this.#repairAll = false;
         this.#unconfirmed.clear();
+        this.#unconfirmedTags.clear();
         this.publish('clear', '');
+      }
+      for (const [tag, counters] of this.#unconfirmedTags) {
+        const taken = await (l2.takeTag as NonNullable<SharedTier['takeTag']>)(tag);
+        this.#unconfirmedTags.delete(tag);
+        counters.l2Repaired++;
+        for (const key of taken.removed) this.publish('delete', key);
+        for (const key of taken.unconfirmed) this.#unconfirmed.set(key, counters);
       }
       for (const [physical, counters] of this.#unconfirmed) {
         // A delete moves the version: a late write of ours, or a load that read the old value, cannot
@@ -534,7 +560,7 @@ export class CacheCore {
       // Still down: the next round tries again.
     } finally {
       this.#repairing = false;
-      if (this.#unconfirmed.size === 0 && !this.#repairAll) {
+      if (this.#unconfirmed.size === 0 && this.#unconfirmedTags.size === 0 && !this.#repairAll) {
         clearInterval(this.#repairTimer);
         this.#repairTimer = undefined;
       }
@@ -543,12 +569,9 @@ export class CacheCore {
 
   /**
    * Records that a stored key carries `tags` (physical, namespaced) — and no others: a key rewritten with
-   * other tags, or none, leaves its old ones. Here in this instance's index and, for at least the entry's
-   * lifetime, in the shared tier's tag sets (the shared tier records the key's own tags with its value,
-   * and checks them before an invalidation removes it).
+   * other tags, or none, leaves its old ones. Done by `store`, with the L1 write.
    */
-  async tag(counters: Counters, physical: string, written: Written): Promise<void> {
-    const tags = written.tags;
+  #tagLocally(physical: string, tags: readonly string[]): void {
     this.untag(physical);
     if (tags.length === 0) return;
     this.#keyTags.set(physical, tags);
@@ -562,12 +585,62 @@ export class CacheCore {
       this.#tagged++;
     }
     if (this.#tagged > Math.max(1024, 2 * this.#taggedAtPrune)) this.#pruneTags();
+  }
+
+  /**
+   * Records a stored key's tags in the shared tier's tag sets, for at least the entry's lifetime — on a
+   * tier without tag fencing (one with it recorded them before storing, see {@link fenceTags}).
+   */
+  async tagShared(counters: Counters, physical: string, written: Written): Promise<void> {
     const l2 = this.options.l2;
-    if (l2?.tagKeys === undefined) return;
+    const tags = written.tags;
+    if (tags.length === 0 || l2?.tagKeys === undefined || l2.fenceTags !== undefined) return;
     const ttlMs = written.ttl + this.options.graceMs;
     await this.tryShared(counters, async (tier) => {
       await Promise.all(tags.map((tag) => tier.tagKeys?.(tag, [physical], ttlMs)));
     });
+  }
+
+  /**
+   * Before a load stores a tagged value: joins the key to its tags in the shared tier and checks that
+   * none was invalidated since the load began (see `SharedTier.fenceTags`). @returns `'stored'` when the
+   * load may store (tags recorded), `'invalidated'` when a tag moved (the load is dropped here, counted),
+   * `'deferred'` when the tier cannot tell (the load stays in this L1 only).
+   */
+  async fenceTags(
+    counters: Counters,
+    physical: string,
+    written: Written,
+    tagEpoch: string | undefined,
+  ): Promise<WriteOutcome> {
+    const l2 = this.options.l2;
+    if (l2?.fenceTags === undefined || written.tags.length === 0) return 'stored';
+    if (tagEpoch === undefined) return 'deferred';
+    try {
+      if (await l2.fenceTags(written.tags, physical, written.ttl + this.options.graceMs, tagEpoch)) return 'stored';
+    } catch (error) {
+      if (!(error instanceof TierUnavailableError)) throw error;
+      counters.l2Errors++;
+      return 'deferred';
+    }
+    counters.staleLoadsDropped++;
+    this.l1?.delete(physical, this.options.clock.now());
+    return 'invalidated';
+  }
+
+  /**
+   * Another instance invalidated a tag: drop the keys this instance cached with it — among them values
+   * kept only here, which the shared tier's tag set never saw — and store no load of the tag's namespace
+   * now in flight (it may end up carrying the tag).
+   */
+  dropTag(tag: string, now: number): void {
+    const { namespace } = splitPhysicalKey(tag);
+    const prefix = namespacePrefix(namespace);
+    this.flights.supersede(prefix === '' ? undefined : (physical) => physical.startsWith(prefix));
+    for (const key of [...(this.#tags.get(tag) ?? [])]) {
+      this.untag(key);
+      this.l1?.delete(key, now);
+    }
   }
 
   /** Forgets the tags this instance recorded for a key (it was removed, or rewritten). */
@@ -591,15 +664,33 @@ export class CacheCore {
   async takeTag(counters: Counters, tag: string): Promise<{ local: Set<string>; shared: Set<string> | undefined }> {
     const local = new Set(this.#tags.get(tag));
     for (const key of local) this.untag(key);
-    let shared: Set<string> | undefined = new Set<string>();
-    const taken = shared;
     const l2 = this.options.l2;
-    if (l2?.takeTag === undefined) return { local, shared: l2 === undefined ? taken : undefined };
-    const ok = await this.tryShared(counters, async (tier) => {
-      for (const key of (await tier.takeTag?.(tag)) ?? []) taken.add(key);
-    });
-    if (!ok) shared = undefined;
-    return { local, shared };
+    if (l2 === undefined) return { local, shared: new Set() };
+    if (l2.takeTag === undefined) return { local, shared: undefined };
+    return { local, shared: await this.#takeSharedTag(counters, l2, tag) };
+  }
+
+  /**
+   * The shared tier's part of a tag invalidation. Keys whose removal it did not confirm are repaired like
+   * unconfirmed writes; a tag it could not take at all is taken again once it answers (until then, other
+   * instances may serve what the tag's keys held). @returns the keys removed, or `undefined` if the tag
+   * could not be taken.
+   */
+  async #takeSharedTag(counters: Counters, l2: SharedTier, tag: string): Promise<Set<string> | undefined> {
+    try {
+      const taken = await (l2.takeTag as NonNullable<SharedTier['takeTag']>)(tag);
+      for (const key of taken.unconfirmed) this.unconfirmed(counters, key);
+      this.#unconfirmedTags.delete(tag);
+      return new Set(taken.removed);
+    } catch (error) {
+      if (!(error instanceof TierUnavailableError)) throw error;
+      counters.l2Errors++;
+      counters.l2Deferred++;
+      if (this.#unconfirmedTags.size >= MAX_UNCONFIRMED) this.#repairAll = true;
+      else this.#unconfirmedTags.set(tag, counters);
+      this.#repairTimer ??= setInterval(() => void this.#repair(), REPAIR_EVERY_MS).unref();
+      return undefined;
+    }
   }
 
   #pruneTags(): void {
@@ -689,6 +780,9 @@ export class CacheCore {
       freshUntil,
       delta,
     );
+    // The local tag index moves with the L1, in the same step: a tag invalidation arriving while the
+    // shared tier is written must find the key.
+    this.#tagLocally(physical, tags);
     return { at: now, ttl, expiresAt: now + ttl, delta, tags };
   }
 }

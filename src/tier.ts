@@ -25,9 +25,10 @@ export interface LockHandle {
 export interface InvalidationMessage {
   /**
    * `delete`: drop one key; `expire`: keep the key only as a stale fallback (see `Cache.expire`);
-   * `clear`: drop every key starting with `key` (`''`: everything).
+   * `clear`: drop every key starting with `key` (`''`: everything); `tag`: drop every key this instance
+   * cached with the tag `key` (a physical tag), and store no load of its namespace now in flight.
    */
-  readonly op: 'delete' | 'expire' | 'clear';
+  readonly op: 'delete' | 'expire' | 'clear' | 'tag';
   /** A physical key, or a physical key prefix. */
   readonly key: string;
   /** Who published it; a subscriber registered with the same origin does not receive it. */
@@ -68,7 +69,12 @@ export interface SharedTier {
    * the version moved. `getVersioned` is `get` plus the version in one round trip; `version` alone is for
    * a background refresh of a key that is still cached.
    */
-  getVersioned?(key: string): Promise<{ readonly envelope: Envelope | undefined; readonly version: string }>;
+  getVersioned?(key: string): Promise<{
+    readonly envelope: Envelope | undefined;
+    readonly version: string;
+    /** The tag epoch now, on a tier with {@link fenceTags}. */
+    readonly tagEpoch?: string;
+  }>;
   /** The key's version now: an opaque token (see {@link getVersioned}). */
   version?(key: string): Promise<string>;
   /**
@@ -86,10 +92,20 @@ export interface SharedTier {
   /** Records that `keys` carry `tag` (physical, namespaced), for at least `ttlMs`. */
   tagKeys?(tag: string, keys: readonly string[], ttlMs: number): Promise<void>;
   /**
-   * Forgets a tag, removes every key that still carries it (a write: moves their versions; a key
-   * rewritten since without the tag stays), and returns the keys removed.
+   * Closes the stale-set race for tags: before a load stores a value carrying `tags`, records the key
+   * under each, and says whether none of them was invalidated since `tagEpoch` (from
+   * {@link getVersioned}, read before the load queried). `false`: the load must not store.
    */
-  takeTag?(tag: string): Promise<string[]>;
+  fenceTags?(tags: readonly string[], key: string, ttlMs: number, tagEpoch: string): Promise<boolean>;
+  /** The tag epoch now (see {@link fenceTags}): a write-through reads it before the database write. */
+  tagEpoch?(): Promise<string>;
+  /**
+   * Forgets a tag, removes every key that still carries it (a write: moves their versions; a key
+   * rewritten since without the tag stays). @returns the keys removed, and the keys of the tag whose
+   * removal the tier did not confirm (the cache removes those once the tier answers again). Rejects only
+   * if the tag itself could not be taken.
+   */
+  takeTag?(tag: string): Promise<{ readonly removed: readonly string[]; readonly unconfirmed: readonly string[] }>;
   /**
    * Marks a key's entry expired at `at` (epoch ms) but keeps it for its grace, value and tags unchanged;
    * a write (moves the version). Without it, the cache reads the entry and writes it back.

@@ -24,12 +24,16 @@ const MAX_QUEUED = 10_000;
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 2000;
 
-const WIRE_OPS = { delete: 'd', expire: 'e', clear: 'c' } as const satisfies Record<InvalidationMessage['op'], string>;
+const WIRE_OPS = { delete: 'd', expire: 'e', clear: 'c', tag: 't' } as const satisfies Record<
+  InvalidationMessage['op'],
+  string
+>;
 /** A Map, not an object: a wire op such as `constructor` or `__proto__` must not find Object.prototype's. */
 const OPS_BY_WIRE = new Map<unknown, InvalidationMessage['op']>([
   ['d', 'delete'],
   ['e', 'expire'],
   ['c', 'clear'],
+  ['t', 'tag'],
 ]);
 
 interface WireMessage {
@@ -37,8 +41,8 @@ interface WireMessage {
   i: string;
   /** Publisher's sequence number. */
   s: number;
-  /** `d` delete, `e` expire (keep as a stale fallback) or `c` clear. */
-  o: 'd' | 'e' | 'c';
+  /** `d` delete, `e` expire (keep as a stale fallback), `c` clear, `t` a tag's keys. */
+  o: 'd' | 'e' | 'c' | 't';
   /** Key or prefix. */
   k: string;
   /** Origin: the publishing cache. */

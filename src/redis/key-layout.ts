@@ -5,6 +5,8 @@
  * - version: `<prefix>v:{<escaped physical key>}` (bumped by every write; loads store only if unchanged)
  * - lock:    `<prefix>l:{<escaped physical key>}`
  * - its tags: `<prefix>g:{<escaped physical key>}`, the tags the key was last written with
+ * - tag stamp: `<prefix>a:{<escaped physical tag>}`, the tag epoch of the tag's last invalidation
+ * - tag epoch: `<prefix>e`, moved by every tag invalidation (loads read it before they query)
  * - tag:     `<prefix>t:{<escaped physical tag>}`, a set of the physical keys carrying the tag
  * - channels: `<prefix>fill` (a value landed; waiters wake) and `<prefix>bus` (invalidations)
  *
@@ -58,6 +60,16 @@ export function tagKey(prefix: string, physicalTag: string): string {
 /** The Redis set of the tags a physical key was last written with (same slot as its value). */
 export function keyTagsKey(prefix: string, physical: string): string {
   return `${prefix}g:{${escapeKey(physical)}}`;
+}
+
+/** When a (physical) tag was last invalidated, as a tag epoch (same slot as the tag's set). */
+export function tagStampKey(prefix: string, physicalTag: string): string {
+  return `${prefix}a:{${escapeKey(physicalTag)}}`;
+}
+
+/** The tag epoch: a counter every tag invalidation moves (one key per prefix). */
+export function tagEpochKey(prefix: string): string {
+  return `${prefix}e`;
 }
 
 /** The Redis key of a physical key's load lock (same slot as its value). */

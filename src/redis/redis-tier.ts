@@ -48,7 +48,9 @@ import {
   lockKey,
   redisKey,
   redisPattern,
+  tagEpochKey,
   tagKey,
+  tagStampKey,
   versionKey,
 } from './key-layout.js';
 
@@ -135,9 +137,19 @@ if ARGV[5] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[5] then return -1 end
 local v = redis.call('INCR', KEYS[2])
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) ${withTags(6)} return v`,
-  /** Adds keys to a tag's set (KEYS[1]) and makes it live at least px. ARGV: px, keys… */
+  /**
+   * Adds keys to a tag's set (KEYS[1]) and makes it live at least px; returns the tag's stamp (KEYS[2]):
+   * the epoch of its last invalidation, or 0. ARGV: px, keys…
+   */
   tag: `redis.call('SADD', KEYS[1], unpack(ARGV, 2))
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return 1`,
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return tonumber(redis.call('GET', KEYS[2]) or '0')`,
+  /**
+   * The first step of a tag invalidation: stamp the tag (KEYS[2]) with the new epoch (ARGV[1], for
+   * ARGV[2] ms), then take its set (KEYS[1]). Atomic: a load that joins the set after this sees the stamp.
+   */
+  takeTag: `redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+local members = redis.call('SMEMBERS', KEYS[1]) redis.call('UNLINK', KEYS[1]) return members`,
   /**
    * A write-through's store: as `write` if unraced, else as `remove`. ARGV: payload, px, version, version
    * ttl, tags… Returns the new version, negated when it removed instead of storing.
@@ -146,9 +158,13 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KE
 local v = redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[4])
 if seen == ARGV[3] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) ${withTags(5)} return v end
 redis.call('UNLINK', KEYS[1]) redis.call('DEL', KEYS[3]) return -v`,
-  /** A tag invalidation of one key: as `remove`, only if the key still carries the tag. ARGV: tag, version ttl. */
-  removeIfTagged: `if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 0 then return 0 end
-local v = redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  /**
+   * A tag invalidation of one key of the tag's set: the version always moves (a load of the key in flight,
+   * which may carry the tag, cannot store), the value goes only if the key still carries the tag. ARGV:
+   * tag, version ttl. Returns the new version, negated if the value stayed.
+   */
+  removeIfTagged: `local v = redis.call('INCR', KEYS[2]) redis.call('PEXPIRE', KEYS[2], ARGV[2])
+if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 0 then return -v end
 redis.call('UNLINK', KEYS[1]) redis.call('DEL', KEYS[3]) return v`,
   /**
    * Marks an entry expired now (ARGV[1]) but keeps it for its grace (KEEPTTL): the envelope's second field
@@ -265,11 +281,14 @@ export class RedisTier implements SharedTier {
     return this.#call('GET', key, () => this.#client.get(redisKey(this.#prefix, key)), this.#decodeRaw);
   }
 
-  async getVersioned(key: string): Promise<{ envelope: Envelope | undefined; version: string }> {
-    const [raw, version] = await this.#call('MGET', key, () =>
-      this.#client.mGet([redisKey(this.#prefix, key), versionKey(this.#prefix, key)]),
-    );
-    return { envelope: this.#decode(raw ?? null), version: String(version ?? '0') };
+  /** The entry, its version and the tag epoch (see {@link fenceTags}), read before a load queries. */
+  async getVersioned(key: string): Promise<{ envelope: Envelope | undefined; version: string; tagEpoch: string }> {
+    // Two keys in one slot, and the epoch (a slot of its own on a Cluster): sent in one tick, one round trip.
+    const [[raw, version], epoch] = await Promise.all([
+      this.#call('MGET', key, () => this.#client.mGet([redisKey(this.#prefix, key), versionKey(this.#prefix, key)])),
+      this.#call('GET epoch', key, () => this.#client.get(tagEpochKey(this.#prefix))),
+    ]);
+    return { envelope: this.#decode(raw ?? null), version: String(version ?? '0'), tagEpoch: String(epoch ?? '0') };
   }
 
   async version(key: string): Promise<string> {
@@ -378,28 +397,57 @@ export class RedisTier implements SharedTier {
   }
 
   async tagKeys(tag: string, keys: readonly string[], ttlMs: number): Promise<void> {
-    await this.#script('tag', tag, [px(ttlMs), ...keys], [tagKey(this.#prefix, tag)]);
+    await this.#script('tag', tag, [px(ttlMs), ...keys], [tagKey(this.#prefix, tag), tagStampKey(this.#prefix, tag)]);
+  }
+
+  /**
+   * Before a load stores a value that carries `tags`: joins the key to each tag's set, and says whether
+   * none of them was invalidated after `tagEpoch` (read before the load queried). Joining first closes the
+   * race: an invalidation that stamps the tag later takes the key with it and moves its version.
+   */
+  async fenceTags(tags: readonly string[], key: string, ttlMs: number, tagEpoch: string): Promise<boolean> {
+    const stamps = await Promise.all(
+      tags.map((tag) =>
+        this.#script('tag', tag, [px(ttlMs), key], [tagKey(this.#prefix, tag), tagStampKey(this.#prefix, tag)]),
+      ),
+    );
+    const since = Number(tagEpoch);
+    return stamps.every((stamp) => Number(stamp) <= since);
   }
 
   /**
    * Forgets a tag, and removes every key of its set that still carries it (a key rewritten since without
    * the tag is left alone). @returns the keys removed.
    */
-  async takeTag(tag: string): Promise<string[]> {
-    const set = tagKey(this.#prefix, tag);
-    const [members] = (await this.#call('SMEMBERS', tag, () =>
-      this.#client.multi().sMembers(set).unlink(set).exec(),
-    )) as unknown as [string[]];
-    const removed = await Promise.all(
-      members.map(async (member) => {
+  async tagEpoch(): Promise<string> {
+    return String((await this.#call('GET epoch', '', () => this.#client.get(tagEpochKey(this.#prefix)))) ?? '0');
+  }
+
+  async takeTag(tag: string): Promise<{ removed: string[]; unconfirmed: string[] }> {
+    const epoch = await this.#call('INCR epoch', tag, () => this.#client.incr(tagEpochKey(this.#prefix)));
+    const members = (await this.#script(
+      'takeTag',
+      tag,
+      [String(epoch), String(LOAD_VERSION_TTL_MS)],
+      [tagKey(this.#prefix, tag), tagStampKey(this.#prefix, tag)],
+    )) as unknown[];
+    const removed: string[] = [];
+    const unconfirmed: string[] = [];
+    // The set is gone now: a member whose removal fails is handed back, so it is not forgotten.
+    await Promise.all(
+      (Array.isArray(members) ? members : []).map(async (member) => {
         const key = String(member);
-        const moved = Number(await this.#script('removeIfTagged', key, [tag, String(VERSION_TTL_MS)]));
-        if (moved <= 0) return undefined;
-        await this.#wrote(key, moved);
-        return key;
+        try {
+          const moved = Number(await this.#script('removeIfTagged', key, [tag, String(VERSION_TTL_MS)]));
+          await this.#wrote(key, Math.abs(moved));
+          if (moved > 0) removed.push(key);
+        } catch (error) {
+          if (!(error instanceof TierUnavailableError)) throw error;
+          unconfirmed.push(key);
+        }
       }),
     );
-    return removed.filter((key) => key !== undefined);
+    return { removed, unconfirmed };
   }
 
   /**

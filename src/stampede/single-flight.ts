@@ -41,6 +41,8 @@ export interface Flight<T> {
   servedStale: boolean;
   /** The key's shared-tier version read before loading: the load stores only if it is unchanged. */
   version: string | undefined;
+  /** The shared tier's tag epoch read with the version: the load's tags must not have moved past it. */
+  tagEpoch: string | undefined;
   /** The expiry and load time of the shared-tier entry that answered, if one did (for XFetch). */
   sharedEntry: { readonly expiresAt: number; readonly delta: number } | undefined;
 }
@@ -62,6 +64,7 @@ class FlightState<T> implements Flight<T> {
   background = false;
   servedStale = false;
   version: string | undefined = undefined;
+  tagEpoch: string | undefined = undefined;
   sharedEntry: { readonly expiresAt: number; readonly delta: number } | undefined = undefined;
 }
 

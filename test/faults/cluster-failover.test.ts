@@ -130,6 +130,7 @@ describe('Redis Cluster with replicas: failover and resharding under load', { ti
       async () => instances.every((cache) => cache.stats().l2?.pending === 0),
       'every unconfirmed write is repaired',
     );
+    await sleep(500); // and the repairs' bus messages have reached the other instance
     let stale = 0;
     const where: string[] = [];
     const shared = createCache({ ttl: '1m', l1: false, l2: tiers[0] as RedisTier });
