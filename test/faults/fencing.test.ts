@@ -98,6 +98,33 @@ describe('fenced loads against a real Redis', { timeout: 60_000 }, () => {
     await stopWorker();
   });
 
+  it('a tagged load that read the row before a tag invalidation cannot store it after (tag fencing)', async () => {
+    await stopWorker();
+    const a = createCache({ ttl: '1m', l2 });
+    const b = createCache({ ttl: '1m', l2 });
+    const reader = createCache({ ttl: '1m', l1: false, l2 });
+    let row = 'v1';
+    const readRow = deferred<void>();
+    const resume = deferred<void>();
+    // A's loader reads v1, then stalls; its key is not cached anywhere yet, so no tag set holds it.
+    const aRead = a.getOrLoad('menu:1', async (context) => {
+      const seen = row;
+      readRow.resolve();
+      await resume.promise;
+      context.setTags(['menus']);
+      return seen;
+    });
+    await readRow.promise;
+    row = 'v2'; // a batch job rewrites every menu, then invalidates the tag
+    await b.invalidateTags(['menus']);
+    resume.resolve();
+    assert.equal(await aRead, 'v1', "A's callers get what A read");
+    assert.equal(await reader.get('menu:1'), undefined, 'v1 did not reach Redis');
+    assert.equal(await b.getOrLoad('menu:1', async () => row), 'v2');
+    assert.equal(a.stats().freshness.staleLoadsDropped + a.stats().superseded, 1);
+    await Promise.all([a.close(), b.close(), reader.close()]);
+  });
+
   it('a load that goes on after a soft timeout keeps the lock: one load across instances, not two', async () => {
     await stopWorker();
     const options = { ttl: '200ms', grace: '1h', l2, softTimeout: '50ms', lock: { ttl: '2s', wait: '5s' } } as const;
