@@ -6,6 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { WriteRepair } from './cache/repair.js';
+import { TagIndex } from './cache/tag-index.js';
 import type { Envelope } from './entry.js';
 import { InvalidValueError, TierUnavailableError, ValueTooLargeError } from './errors.js';
 import { HotKeyDetector } from './hotkeys/detector.js';
@@ -61,10 +63,6 @@ export type SharedWrite =
  */
 export type WriteOutcome = 'stored' | 'invalidated' | 'deferred';
 
-/** Most keys remembered for repair while the shared tier is down; past this, the repair is a clear. */
-const MAX_UNCONFIRMED = 10_000;
-/** How often the repair of unconfirmed writes is tried while any wait. */
-const REPAIR_EVERY_MS = 1000;
 /** Most namespace paths with counters of their own; further paths share one overflow entry. */
 export const MAX_NAMESPACE_COUNTERS = 1000;
 /** The label of the counters shared by namespaces past {@link MAX_NAMESPACE_COUNTERS}. */
@@ -98,31 +96,20 @@ export class CacheCore {
   loading = 0;
   /** The hot-key detector (cache-wide, over physical keys); `undefined` when off. */
   readonly hotKeys: HotKeyDetector | undefined;
+  /** Whether the L1 holds a key (for the tag index's pruning). */
+  readonly #isCached = (physical: string): boolean =>
+    this.l1 !== undefined && this.l1.peek(physical, this.options.clock.now()) !== MISS;
   /** The hot keys (physical) as of the detector's last report, refreshed every second. */
   hot: ReadonlySet<string> = new Set();
   /** How long a hot key's L1 copy counts as fresh at most; 0 when not capped (no detector or no L2). */
   hotL1TtlMs = 0;
   /** Refresh-ahead loads running now (bounded by `refreshAhead.concurrency`). */
   refreshingAhead = 0;
-  /**
-   * This instance's tag index: physical tag → physical keys written with it. The shared tier keeps the
-   * index across instances; this one covers the L1 (and caches without an L2). Pruned of keys the L1
-   * no longer holds whenever it has doubled since the last pruning.
-   */
-  readonly #tags = new Map<string, Set<string>>();
-  /** The other direction: each tagged key's tags, so a rewrite or removal leaves its old tags. */
-  readonly #keyTags = new Map<string, readonly string[]>();
-  #tagged = 0;
+  /** This instance's tag index (see `cache/tag-index.ts`). */
+  readonly #tags = new TagIndex();
   #hotTimer: NodeJS.Timeout | undefined;
-  /** Keys whose writes the shared tier did not confirm, with the counters to credit the repair to. */
-  readonly #unconfirmed = new Map<string, Counters>();
-  /** Tags whose invalidation the shared tier did not take, with the counters to credit the repair to. */
-  readonly #unconfirmedTags = new Map<string, Counters>();
-  /** Set when more writes went unconfirmed than are remembered: the repair clears everything. */
-  #repairAll = false;
-  #repairTimer: NodeJS.Timeout | undefined;
-  #repairing = false;
-  #taggedAtPrune = 0;
+  /** The repair of writes the shared tier did not confirm (see `cache/repair.ts`). */
+  readonly #repair: WriteRepair | undefined;
   readonly namespaces = new Map<string, NamespaceCounters>();
   readonly latency: LatencyRecorder | undefined;
   readonly health: HealthMonitor | undefined;
@@ -176,6 +163,8 @@ export class CacheCore {
       }, HOT_PUSH_MS).unref();
       if (this.l1 !== undefined) this.l1.favoured = (key) => this.hot.has(key);
     }
+    this.#repair =
+      options.l2 === undefined ? undefined : new WriteRepair(options.l2, (op, key) => this.publish(op, key));
     const subscribe = options.l2?.onInvalidation;
     if (subscribe !== undefined) {
       this.bus = { received: 0, gaps: 0 };
@@ -225,7 +214,7 @@ export class CacheCore {
   detach(): void {
     this.#unsubscribeBus?.();
     clearInterval(this.#hotTimer);
-    clearInterval(this.#repairTimer);
+    this.#repair?.close();
   }
 
   /**
@@ -501,7 +490,7 @@ export class CacheCore {
       throw error;
     }
     if (stored) {
-      this.#unconfirmed.delete(physical);
+      this.#repair?.confirmed(physical);
       return 'stored';
     }
     if (kind.kind === 'load') counters.staleLoadsDropped++;
@@ -510,81 +499,15 @@ export class CacheCore {
     return 'invalidated';
   }
 
-  /**
-   * Remembers a key whose write the shared tier did not confirm: until it is removed there, other
-   * instances may read what the write replaced. Retried every {@link REPAIR_EVERY_MS} until the tier
-   * answers; past {@link MAX_UNCONFIRMED} keys the repair clears the whole cache's shared entries instead.
-   */
+  /** Remembers a key whose write the shared tier did not confirm, for repair (see `cache/repair.ts`). */
   unconfirmed(counters: Counters, physical: string): void {
-    counters.l2Deferred++;
-    if (this.options.l2 === undefined || this.closed) return;
-    if (this.#unconfirmed.size >= MAX_UNCONFIRMED) this.#repairAll = true;
-    else this.#unconfirmed.set(physical, counters);
-    this.#repairTimer ??= setInterval(() => void this.#repair(), REPAIR_EVERY_MS).unref();
+    if (this.#repair === undefined || this.closed) counters.l2Deferred++;
+    else this.#repair.key(counters, physical);
   }
 
-  /** Keys whose writes wait for their repair (everything, when more went unconfirmed than are remembered). */
+  /** Keys (and tags) whose writes wait for their repair. */
   get unconfirmedKeys(): number {
-    return this.#repairAll ? MAX_UNCONFIRMED : this.#unconfirmed.size + this.#unconfirmedTags.size;
-  }
-
-  /** Removes the keys of unconfirmed writes from the shared tier, and tells other instances. */
-  async #repair(): Promise<void> {
-    const l2 = this.options.l2 as SharedTier;
-    if (this.#repairing) return;
-    this.#repairing = true;
-    try {
-      if (this.#repairAll) {
-        await l2.clear('');
-        this.#repairAll = false;
-        this.#unconfirmed.clear();
-        this.#unconfirmedTags.clear();
-        this.publish('clear', '');
-      }
-      for (const [tag, counters] of this.#unconfirmedTags) {
-        const taken = await (l2.takeTag as NonNullable<SharedTier['takeTag']>)(tag);
-        this.#unconfirmedTags.delete(tag);
-        counters.l2Repaired++;
-        for (const key of taken.removed) this.publish('delete', key);
-        for (const key of taken.unconfirmed) this.#unconfirmed.set(key, counters);
-      }
-      for (const [physical, counters] of this.#unconfirmed) {
-        // A delete moves the version: a late write of ours, or a load that read the old value, cannot
-        // land after it.
-        await l2.delete(physical);
-        this.#unconfirmed.delete(physical);
-        counters.l2Repaired++;
-        this.publish('delete', physical);
-      }
-    } catch {
-      // Still down: the next round tries again.
-    } finally {
-      this.#repairing = false;
-      if (this.#unconfirmed.size === 0 && this.#unconfirmedTags.size === 0 && !this.#repairAll) {
-        clearInterval(this.#repairTimer);
-        this.#repairTimer = undefined;
-      }
-    }
-  }
-
-  /**
-   * Records that a stored key carries `tags` (physical, namespaced) — and no others: a key rewritten with
-   * other tags, or none, leaves its old ones. Done by `store`, with the L1 write.
-   */
-  #tagLocally(physical: string, tags: readonly string[]): void {
-    this.untag(physical);
-    if (tags.length === 0) return;
-    this.#keyTags.set(physical, tags);
-    for (const tag of tags) {
-      let keys = this.#tags.get(tag);
-      if (keys === undefined) {
-        keys = new Set();
-        this.#tags.set(tag, keys);
-      }
-      keys.add(physical);
-      this.#tagged++;
-    }
-    if (this.#tagged > Math.max(1024, 2 * this.#taggedAtPrune)) this.#pruneTags();
+    return this.#repair?.pending ?? 0;
   }
 
   /**
@@ -637,23 +560,12 @@ export class CacheCore {
     const { namespace } = splitPhysicalKey(tag);
     const prefix = namespacePrefix(namespace);
     this.flights.supersede(prefix === '' ? undefined : (physical) => physical.startsWith(prefix));
-    for (const key of [...(this.#tags.get(tag) ?? [])]) {
-      this.untag(key);
-      this.l1?.delete(key, now);
-    }
+    for (const key of this.#tags.take(tag)) this.l1?.delete(key, now);
   }
 
   /** Forgets the tags this instance recorded for a key (it was removed, or rewritten). */
   untag(physical: string): void {
-    const old = this.#keyTags.get(physical);
-    if (old === undefined) return;
-    this.#keyTags.delete(physical);
-    for (const tag of old) {
-      const keys = this.#tags.get(tag);
-      if (keys?.delete(physical) !== true) continue;
-      this.#tagged--;
-      if (keys.size === 0) this.#tags.delete(tag);
-    }
+    this.#tags.remove(physical);
   }
 
   /**
@@ -662,8 +574,7 @@ export class CacheCore {
    * asked (the caller then treats every local key as a shared one too).
    */
   async takeTag(counters: Counters, tag: string): Promise<{ local: Set<string>; shared: Set<string> | undefined }> {
-    const local = new Set(this.#tags.get(tag));
-    for (const key of local) this.untag(key);
+    const local = this.#tags.take(tag);
     const l2 = this.options.l2;
     if (l2 === undefined) return { local, shared: new Set() };
     if (l2.takeTag === undefined) return { local, shared: undefined };
@@ -680,26 +591,14 @@ export class CacheCore {
     try {
       const taken = await (l2.takeTag as NonNullable<SharedTier['takeTag']>)(tag);
       for (const key of taken.unconfirmed) this.unconfirmed(counters, key);
-      this.#unconfirmedTags.delete(tag);
+      this.#repair?.confirmedTag(tag);
       return new Set(taken.removed);
     } catch (error) {
       if (!(error instanceof TierUnavailableError)) throw error;
       counters.l2Errors++;
-      counters.l2Deferred++;
-      if (this.#unconfirmedTags.size >= MAX_UNCONFIRMED) this.#repairAll = true;
-      else this.#unconfirmedTags.set(tag, counters);
-      this.#repairTimer ??= setInterval(() => void this.#repair(), REPAIR_EVERY_MS).unref();
+      this.#repair?.tag(counters, tag);
       return undefined;
     }
-  }
-
-  #pruneTags(): void {
-    const l1 = this.l1;
-    const now = this.options.clock.now();
-    for (const key of [...this.#keyTags.keys()]) {
-      if (l1 === undefined || l1.peek(key, now) === MISS) this.untag(key);
-    }
-    this.#taggedAtPrune = this.#tagged;
   }
 
   /**
@@ -722,7 +621,7 @@ export class CacheCore {
     if (l2 === undefined) return true;
     try {
       await remove(l2);
-      if (physical !== undefined) this.#unconfirmed.delete(physical);
+      if (physical !== undefined) this.#repair?.confirmed(physical);
       return true;
     } catch (error) {
       if (!(error instanceof TierUnavailableError)) throw error;
@@ -782,7 +681,7 @@ export class CacheCore {
     );
     // The local tag index moves with the L1, in the same step: a tag invalidation arriving while the
     // shared tier is written must find the key.
-    this.#tagLocally(physical, tags);
+    this.#tags.set(physical, tags, this.#isCached);
     return { at: now, ttl, expiresAt: now + ttl, delta, tags };
   }
 }

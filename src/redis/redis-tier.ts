@@ -284,10 +284,15 @@ export class RedisTier implements SharedTier {
   /** The entry, its version and the tag epoch (see {@link fenceTags}), read before a load queries. */
   async getVersioned(key: string): Promise<{ envelope: Envelope | undefined; version: string; tagEpoch: string }> {
     // Two keys in one slot, and the epoch (a slot of its own on a Cluster): sent in one tick, one round trip.
-    const [[raw, version], epoch] = await Promise.all([
+    const [pair, epoch] = await Promise.all([
       this.#call('MGET', key, () => this.#client.mGet([redisKey(this.#prefix, key), versionKey(this.#prefix, key)])),
       this.#call('GET epoch', key, () => this.#client.get(tagEpochKey(this.#prefix))),
     ]);
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      // A reply that is not what MGET answers: the connection is not to be trusted, nor the reply.
+      throw new TierUnavailableError(this.name, 'MGET returned a malformed reply.', { key });
+    }
+    const [raw, version] = pair;
     return { envelope: this.#decode(raw ?? null), version: String(version ?? '0'), tagEpoch: String(epoch ?? '0') };
   }
 

@@ -5,8 +5,10 @@
  *   holds unacknowledged segments for retransmission, and delivered on `heal()`. So a command sent into a
  *   partition reaches the server late, after the client gave up on it (the "late replay").
  * - `reset()`: every connection is cut with a TCP RST.
- * - `latency(ms)`: every chunk is delayed.
- * - `halfOpen()`: the client's bytes reach the server, the server's replies are dropped.
+ * - `latency(ms)`: every chunk is delayed, in order (a stream is never reordered).
+ * - `halfOpen()`: the client's bytes reach the server, the server's never reach the client; on `heal()`
+ *   such a connection is reset, as a dead peer's is once detected (its bytes are never delivered late:
+ *   a TCP stream loses nothing in the middle).
  * - `refuse(true)`: new connections are closed as soon as they open.
  *
  * Faults apply to all connections, or only to pub/sub ones (those that sent SUBSCRIBE) or only to the
@@ -21,7 +23,11 @@ type Mode = 'pass' | 'blackhole' | 'halfOpen';
 
 class Link {
   pubsub = false;
+  /** Set once the server's bytes were withheld (half-open): the link is reset on heal. */
+  severed = false;
   readonly held: { to: 'server' | 'client'; chunk: Buffer }[] = [];
+  /** When the last delayed chunk each way is released: later chunks never overtake it. */
+  readonly releaseAt = { server: 0, client: 0 };
   constructor(
     readonly client: Socket,
     readonly server: Socket,
@@ -87,8 +93,14 @@ export class FaultProxy {
   heal(): void {
     this.#mode = 'pass';
     this.#latencyMs = 0;
-    for (const link of this.#links) {
-      for (const { to, chunk } of link.held.splice(0)) (to === 'server' ? link.server : link.client).write(chunk);
+    for (const link of [...this.#links]) {
+      if (link.severed) {
+        link.client.resetAndDestroy();
+        link.server.resetAndDestroy();
+        this.#links.delete(link);
+        continue;
+      }
+      for (const { to, chunk } of link.held.splice(0)) this.#deliver(link, to, chunk);
     }
   }
 
@@ -141,9 +153,28 @@ export class FaultProxy {
       link.held.push({ to, chunk });
       return;
     }
-    if (faulty && this.#mode === 'halfOpen' && to === 'client') return;
+    if (faulty && this.#mode === 'halfOpen' && to === 'client') {
+      link.severed = true;
+      return;
+    }
+    if (link.severed && to === 'client') return;
+    if (link.held.length > 0) {
+      link.held.push({ to, chunk }); // behind what a blackhole held: order is kept
+      return;
+    }
+    this.#deliver(link, to, chunk);
+  }
+
+  /** Writes a chunk now, or after the latency, never before a chunk sent earlier the same way. */
+  #deliver(link: Link, to: 'server' | 'client', chunk: Buffer): void {
     const socket = to === 'server' ? link.server : link.client;
-    if (this.#latencyMs > 0) setTimeout(() => socket.write(chunk), this.#latencyMs);
-    else socket.write(chunk);
+    const now = performance.now();
+    const at = Math.max(now + this.#latencyMs, link.releaseAt[to]);
+    if (at <= now) {
+      socket.write(chunk);
+      return;
+    }
+    link.releaseAt[to] = at;
+    setTimeout(() => socket.write(chunk), at - now);
   }
 }
