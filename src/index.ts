@@ -48,4 +48,15 @@ export {
 export type { BreakerState } from './redis/circuit-breaker.js';
 export type { RedisClient, RedisClusterClient, RedisSentinelClient, SentinelTarget } from './redis/client.js';
 export { createRedisTier, RedisTier, type RedisTierCounters, type RedisTierOptions } from './redis/redis-tier.js';
-export type { BusEvent, InvalidationMessage, LockHandle, SharedTier } from './tier.js';
+export type {
+  BusEvent,
+  HotKeyCopies,
+  InvalidationBus,
+  InvalidationMessage,
+  LockHandle,
+  LockingTier,
+  SharedTier,
+  SharedTierCore,
+  TaggingTier,
+  VersionedTier,
+} from './tier.js';

@@ -20,6 +20,8 @@ import { busChannel, fillChannel } from './key-layout.js';
 
 /** Most distinct invalidations waiting to be published before the queue collapses into one clear. */
 const MAX_QUEUED = 10_000;
+/** Gaps closer together than this are reported as one, at the end of the window (see `#reportGap`). */
+const GAP_COALESCE_MS = 250;
 /** First retry delay after a failed publish, doubled up to MAX_RETRY_MS. */
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 2000;
@@ -94,6 +96,8 @@ export class RedisBus {
   #retryMs = FIRST_RETRY_MS;
   #retryTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  #lastGap = Number.NEGATIVE_INFINITY;
+  #gapTimer: NodeJS.Timeout | undefined;
 
   constructor(client: AnyRedisClient, prefix: string) {
     this.#client = client;
@@ -225,6 +229,7 @@ export class RedisBus {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#gapTimer);
     this.#subscriber?.destroy();
     await this.#unsubscribe?.().catch(() => undefined);
   }
@@ -308,7 +313,30 @@ export class RedisBus {
     for (const [handler, origin] of this.#handlers) if (origin === undefined || origin !== wire.g) handler(event);
   }
 
+  /**
+   * Reports a gap at once, or — within {@link GAP_COALESCE_MS} of the last one — once at the end of that
+   * window. A Cluster subscriber reports every reconnect attempt of every node (a dead master: hundreds a
+   * second), and each gap empties every instance's L1; one per window loses nothing, since the trailing
+   * gap still follows the last event (and whatever was cached before it).
+   */
   #reportGap(): void {
+    const now = performance.now();
+    if (this.#gapTimer !== undefined) return;
+    const wait = this.#lastGap + GAP_COALESCE_MS - now;
+    if (wait > 0) {
+      this.#gapTimer = setTimeout(() => {
+        this.#gapTimer = undefined;
+        this.#gapNow(performance.now());
+      }, wait);
+      this.#gapTimer.unref();
+      return;
+    }
+    this.#gapNow(now);
+  }
+
+  #gapNow(now: number): void {
+    if (this.#closed) return;
+    this.#lastGap = now;
     this.counters.gaps++;
     for (const handler of this.#handlers.keys()) handler('gap');
   }
