@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
+import { createRedisTier, type RedisTier } from '../../src/index.js';
 
 const run = promisify(execFile);
 const READY_TIMEOUT_MS = 10_000;
@@ -268,4 +270,29 @@ export class RedisSentinelGroup {
     await Promise.all([this.master.stop(), this.replica.stop()]);
     rmSync(this.#dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A test file's own Redis server and a tier over it, started in `before` and stopped in `after` of the
+ * enclosing `describe`. Read `server` and `l2` inside tests (they exist once `before` has run).
+ */
+export function redisFixture(): { readonly server: RedisServer; readonly l2: RedisTier } {
+  let server: RedisServer | undefined;
+  let l2: RedisTier | undefined;
+  before(async () => {
+    server = await RedisServer.start();
+    l2 = createRedisTier({ client: server.url });
+  });
+  after(async () => {
+    await l2?.close();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      return server as RedisServer;
+    },
+    get l2() {
+      return l2 as RedisTier;
+    },
+  };
 }

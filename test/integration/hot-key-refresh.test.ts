@@ -5,25 +5,17 @@
  * 5 s, longer than the TTL itself).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createCache, createRedisTier, type RedisTier } from '../../src/index.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { describe, it } from 'node:test';
+import { createCache } from '../../src/index.js';
+import { redisFixture } from '../helpers/redis-server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the hottest key under a short TTL', { timeout: 30_000 }, () => {
-  let server: RedisServer;
-  let l2: RedisTier;
-  before(async () => {
-    server = await RedisServer.start();
-    l2 = createRedisTier({ client: server.url });
-  });
-  after(async () => {
-    await l2.close();
-    await server.stop();
-  });
+  const redis = redisFixture();
 
   it('is loaded at most 1.5 times per TTL across two instances, with the defaults', async () => {
+    const { l2 } = redis;
     const instances = [createCache({ ttl: '1s', l2 }), createCache({ ttl: '1s', l2 })];
     let loads = 0;
     const loader = async () => {
