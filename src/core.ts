@@ -311,6 +311,9 @@ export class CacheCore {
     next: (shared: unknown) => R | PromiseLike<R>,
   ): Promise<R> {
     const l2 = this.options.l2 as SharedTier;
+    // A read without a flight (`get`) cannot be superseded: it fills the L1 only if no invalidation
+    // arrived while it was out (a delete processed before its reply would otherwise be undone).
+    const since = flight === undefined ? this.flights.invalidations : 0;
     let read: Promise<Envelope | undefined>;
     try {
       read =
@@ -326,7 +329,7 @@ export class CacheCore {
     }
     // Reactions rather than an async function: this is the L2-hit path, where each layer costs.
     return read.then(
-      (envelope) => next(this.#answerShared(counters, physical, key, envelope, flight, recheck)),
+      (envelope) => next(this.#answerShared(counters, physical, key, envelope, flight, recheck, since)),
       (error: unknown) => {
         if (!(error instanceof TierUnavailableError)) throw error;
         counters.l2Errors++;
@@ -343,6 +346,7 @@ export class CacheCore {
     envelope: Envelope | undefined,
     flight: Flight<unknown> | undefined,
     recheck: boolean,
+    since: number,
   ): unknown {
     const now = this.options.clock.now();
     if (envelope === undefined || envelope.expiresAt <= now) {
@@ -357,7 +361,7 @@ export class CacheCore {
       }
       return MISS;
     }
-    if (flight?.superseded !== true) {
+    if (flight === undefined ? this.flights.invalidations === since : !flight.superseded) {
       const { expiresAt, delta } = envelope;
       try {
         this.fillL1(physical, key, envelope.value, expiresAt + this.options.graceMs, now, expiresAt, delta);

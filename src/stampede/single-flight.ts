@@ -85,6 +85,11 @@ class Holder<T> {
 /** A map of keys to their in-progress {@link Flight}s. */
 export class SingleFlight<T> {
   readonly #flights = new Map<string, Holder<T>>();
+  /**
+   * Supersessions so far (each a write or an invalidation): a read that has no flight compares it before
+   * and after, to tell whether an invalidation arrived while it was out.
+   */
+  invalidations = 0;
 
   /** The flight in progress for a key, if any. */
   get(key: string): Flight<T> | undefined {
@@ -147,6 +152,7 @@ export class SingleFlight<T> {
 
   /** Marks the flights of every key the predicate accepts (all when omitted) as superseded. */
   supersede(predicate?: (key: string) => boolean): void {
+    this.invalidations++;
     for (const [key, { flight }] of this.#flights) {
       if (flight !== undefined && (predicate === undefined || predicate(key))) flight.superseded = true;
     }
@@ -154,6 +160,7 @@ export class SingleFlight<T> {
 
   /** Marks one key's flight, if any, as superseded. */
   supersedeKey(key: string): void {
+    this.invalidations++;
     const flight = this.#flights.get(key)?.flight;
     if (flight !== undefined) flight.superseded = true;
   }

@@ -170,6 +170,31 @@ describe('tags follow the key', () => {
   });
 });
 
+describe('a read without a flight cannot undo an invalidation', () => {
+  it('get(): a delete processed while its shared-tier read was out leaves no old copy in the L1', async () => {
+    const { tier, entries } = memorySharedTier();
+    const slow = deferred<void>();
+    const get = tier.get;
+    let holdReads = false;
+    tier.get = async (key) => {
+      const answer = await get(key); // what the tier held when the read was sent
+      if (holdReads) await slow.promise;
+      return answer;
+    };
+    const { cache } = newCache({ l2: tier });
+    await cache.set('k', 'old');
+    const other = newCache({ l2: tier }).cache; // its L1 misses, so its get() goes to the shared tier
+    holdReads = true;
+    const reading = other.get('k');
+    await other.delete('k'); // the row changed: removed everywhere while the read is out
+    holdReads = false;
+    slow.resolve();
+    assert.equal(await reading, 'old', 'the read answers what it read');
+    assert.equal(entries.has('k'), false);
+    assert.equal(await other.get('k'), undefined, 'and did not put the old value back into the L1');
+  });
+});
+
 describe('fail-safe serves the newest stale copy', () => {
   it('prefers a newer stale copy in the shared tier over an older one in this L1', async () => {
     const { tier } = memorySharedTier();
