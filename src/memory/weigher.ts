@@ -68,11 +68,13 @@ function weigh(value: unknown, depth: number, seen: Set<object> | undefined): nu
 }
 
 /**
- * What the L1 spends on an entry besides its value: its slot in the index Map, the per-slot arrays and
- * links, and the key string's header. Measured at 82 bytes per entry with a 1-character key and
- * 1,087 with a 1,000-character one (200,000 entries, `--expose-gc`, Node 20): 80 plus the key's length.
+ * What the L1 spends on an entry besides its value and its key's characters: its slot in the index Map,
+ * the per-slot arrays and links, the frequency sketch's share, the key string's header — and the slack
+ * of structures that grow by doubling and of a Map churned by evictions. Measured (Node 20,
+ * `--expose-gc`): 82 B per entry for a tier filled once; 120–190 B per entry (a 19-character key and a
+ * number) for a tier that evicts, at sizes from 5,000 to 100,000 entries.
  */
-const ENTRY_BYTES = 80;
+const ENTRY_BYTES = 128;
 
 /**
  * The bytes an L1 entry costs beyond its value's weight: `maxBytes` bounds the whole entry, so a cache of

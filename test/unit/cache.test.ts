@@ -288,10 +288,10 @@ describe('writes and reads', () => {
   });
 
   it('uses a custom weigher for maxEntryBytes and l1.maxBytes', async () => {
-    // An entry costs its value's weight plus 80 bytes and its key's length: 10 + 80 + 3 for k00…k19.
-    const { cache } = newCache({ weigher: () => 10, l1: { maxBytes: 5 * 93 } });
+    // An entry costs its value's weight plus 128 bytes and its key's length: 10 + 128 + 3 for k00…k19.
+    const { cache } = newCache({ weigher: () => 10, l1: { maxBytes: 5 * 141 } });
     for (let i = 0; i < 20; i++) await cache.set(`k${String(i).padStart(2, '0')}`, 'x'.repeat(10_000));
-    assert.equal(cache.stats().l1?.bytes, 5 * 93);
+    assert.equal(cache.stats().l1?.bytes, 5 * 141);
     assert.equal(cache.stats().l1?.entries, 5);
     const broken = newCache({ weigher: () => Number.NaN }).cache;
     await assert.rejects(broken.set('k', 1), /weigher returned NaN/);
