@@ -120,6 +120,18 @@ describe('network faults (command and pub/sub connections through a fault proxy)
     await proxy.close();
   });
 
+  it('clear() rejects instead of hanging when the password is wrong', async () => {
+    const guarded = await RedisServer.start(['--requirepass', 'right'], {
+      cliArgs: ['-a', 'right', '--no-auth-warning'],
+    });
+    const cache = createCache({ ttl: '1m', l2: tier(`redis://:wrong@127.0.0.1:${guarded.port}`) });
+    assert.equal(await cache.getOrLoad('k', async () => 'from the database'), 'from the database');
+    await within(assert.rejects(cache.clear(), TierUnavailableError), 3000, 'clear() with a wrong password');
+    await cache.close();
+    await guarded.stop();
+    await proxy.close();
+  });
+
   it('clear() rejects instead of hanging while the network is partitioned', async () => {
     const cache = createCache({ ttl: '1m', l2: tier(proxy.url) });
     await cache.set('k', 1);
