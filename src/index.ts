@@ -4,15 +4,9 @@
  * This is the only public entry point; everything exported here is API.
  * @packageDocumentation
  */
-export {
-  type BatchLoader,
-  type Cache,
-  type CacheEvents,
-  createCache,
-  type HotKey,
-  type Loader,
-  type LoaderContext,
-} from './cache.js';
+
+export type { BatchLoader, Cache, CacheEvents, HotKey, Loader, LoaderContext } from './cache/api.js';
+export { createCache } from './cache.js';
 export type { WriteOutcome } from './core.js';
 export type { Envelope } from './entry.js';
 export {

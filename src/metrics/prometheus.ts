@@ -30,7 +30,8 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { Counter, register as defaultRegistry, Gauge, Histogram, type Registry } from 'prom-client';
-import { type Cache, NAMESPACE_COUNTERS } from '../cache.js';
+import type { Cache } from '../cache/api.js';
+import { NAMESPACE_COUNTERS } from '../cache.js';
 import { CHANNELS, type LatencyMessage } from './channels.js';
 import type { CacheStats, Counters, MemoryTierStats } from './stats.js';
 
