@@ -5,7 +5,9 @@
 
 import type { BatchLoader, Cache, CacheEvents, HotKey, Loader, LoaderContext } from './cache/api.js';
 import { BatchKey, batchValues, type FlightNote, type LoadJob, MissJob, MissNote } from './cache/jobs.js';
-import { CacheCore, type MissExplanation, NO_TAGS, type SharedWrite, type WriteOutcome, type Written } from './core.js';
+import { View } from './cache/view.js';
+import * as writePath from './cache/write-path.js';
+import { CacheCore, type MissExplanation, type WriteOutcome, type Written } from './core.js';
 import type { Envelope } from './entry.js';
 import {
   CacheClosedError,
@@ -27,15 +29,7 @@ import {
   xfetchFires,
 } from './freshness.js';
 import type { HotKeyDetector } from './hotkeys/detector.js';
-import {
-  isShortKey,
-  keyError,
-  malformedKeyError,
-  namespacePrefix,
-  namespaceSegments,
-  physicalKey,
-  splitPhysicalKey,
-} from './keys.js';
+import { isShortKey, malformedKeyError, namespaceSegments, physicalKey, splitPhysicalKey } from './keys.js';
 import { type MemoryTier, MISS } from './memory/memory-tier.js';
 import { getOrLoadTracing, loadTracing, setTracing, type TraceContext } from './metrics/channels.js';
 import { HIT_SAMPLE_EVERY } from './metrics/latency.js';
@@ -67,10 +61,10 @@ const HIT_SAMPLE_MASK = HIT_SAMPLE_EVERY - 1;
 const FILL_POLL_MS = 100;
 /** A hot key's capped L1 copy is refreshed in the last fifth of its life. */
 const HOT_AHEAD = 0.2;
-/** A plain write to the shared tier (`set`). */
-const WRITE: SharedWrite = { kind: 'write' };
 
 class TierCache implements Cache {
+  /** The namespace's state, shared with the paths in `cache/` (write path, …). */
+  readonly #view: View;
   readonly #core: CacheCore;
   readonly #segments: readonly string[];
   readonly #prefix: string;
@@ -97,11 +91,13 @@ class TierCache implements Cache {
   readonly #random: () => number;
 
   constructor(core: CacheCore, segments: readonly string[]) {
+    const view = new View(core, segments);
+    this.#view = view;
     this.#core = core;
     this.#segments = segments;
-    this.#prefix = namespacePrefix(segments);
-    this.#label = `/${segments.join('/')}`;
-    this.#counters = core.countersFor(this.#label, segments);
+    this.#prefix = view.prefix;
+    this.#label = view.label;
+    this.#counters = view.counters;
     this.#l1 = core.l1;
     this.#clock = core.options.clock;
     this.#maxKeyLength = core.options.maxKeyLength;
@@ -690,7 +686,7 @@ class TierCache implements Cache {
     }
     let written: Written;
     try {
-      const tags = this.#physicalTags(loaded.tags ?? settings.tags);
+      const tags = this.#view.physicalTags(loaded.tags ?? settings.tags);
       written = core.store(counters, physical, key, value, settings, loaded.ttlOverride, loaded.delta, tags);
     } catch (error) {
       // The caller still gets what the loader produced; a value the cache cannot keep is counted, not fatal.
@@ -717,56 +713,8 @@ class TierCache implements Cache {
     return value;
   }
 
-  /** A call's tags as physical tags: namespaced and escaped exactly like keys, so no two namespaces share one. */
-  #physicalTags(tags: readonly string[] | undefined): readonly string[] {
-    if (tags === undefined || tags.length === 0) return NO_TAGS;
-    const prefix = this.#prefix;
-    return tags.map((tag) => physicalKey(prefix, tag));
-  }
-
-  async invalidateTags(tags: readonly string[]): Promise<number> {
-    const core = this.#core;
-    if (core.closed) throw new CacheClosedError();
-    checkTags(tags, 'tags');
-    const counters = this.#counters;
-    // Removed from the shared tier already (it checked each key still carries the tag): drop the copies.
-    const removed = new Set<string>();
-    // Known only here (written by this instance, with the tag): drop the L1 copy; remove it from the shared
-    // tier too when the tier could not be asked.
-    const local = new Set<string>();
-    const unasked = new Set<string>();
-    // A load in flight here may end up carrying one of these tags (a loader's setTags is only known when
-    // it returns): none of this namespace's loads now running stores. (Other instances' loads are fenced
-    // by the shared tier's tag epoch.)
-    const prefix = this.#prefix;
-    core.flights.supersede(prefix === '' ? undefined : (physical) => physical.startsWith(prefix));
-    for (const tag of this.#physicalTags(tags)) {
-      const taken = await core.takeTag(counters, tag);
-      // Other instances drop what they cached with the tag, including values only their L1 holds.
-      core.publish('tag', tag);
-      for (const key of taken.local) (taken.shared === undefined ? unasked : local).add(key);
-      for (const key of taken.shared ?? []) removed.add(key);
-    }
-    const now = this.#clock.now();
-    const drop = (physical: string) => {
-      core.flights.supersedeKey(physical);
-      this.#l1?.delete(physical, now);
-    };
-    for (const physical of local) drop(physical);
-    for (const physical of removed) {
-      drop(physical);
-      core.publish('delete', physical);
-    }
-    await Promise.all(
-      [...unasked].map(async (physical) => {
-        if (removed.has(physical)) return;
-        drop(physical);
-        // A delete moves the key's version too: a load of it in flight anywhere will not store.
-        await core.tryShared(counters, (l2) => l2.delete(physical), physical);
-        core.publish('delete', physical);
-      }),
-    );
-    return new Set([...local, ...removed, ...unasked]).size;
+  invalidateTags(tags: readonly string[]): Promise<number> {
+    return writePath.invalidateTags(this.#view, tags);
   }
 
   /**
@@ -1007,126 +955,24 @@ class TierCache implements Cache {
 
   async set<T>(key: string, value: T, options?: CallOptions): Promise<WriteOutcome> {
     if (setTracing.start.hasSubscribers) {
-      return setTracing.tracePromise(() => this.#set(key, value, options), { key, namespace: this.#label });
+      return setTracing.tracePromise(() => writePath.write(this.#view, key, value, options), {
+        key,
+        namespace: this.#label,
+      });
     }
-    return this.#set(key, value, options);
+    return writePath.write(this.#view, key, value, options);
   }
 
-  /** `set`, or a write-through's store (`kind`: with the version read before the database write). */
-  async #set(
-    key: string,
-    value: unknown,
-    options: CallOptions | undefined,
-    kind: SharedWrite = WRITE,
-  ): Promise<WriteOutcome> {
-    const core = this.#core;
-    this.#checkWritable(key, value);
-    const settings = resolveCallOptions(core.options, options);
-    const physical = physicalKey(this.#prefix, key);
-    core.flights.supersedeKey(physical);
-    const written = core.store(
-      this.#counters,
-      physical,
-      key,
-      value,
-      settings,
-      undefined,
-      0,
-      this.#physicalTags(settings.tags),
-    );
-    let outcome: WriteOutcome;
-    try {
-      outcome = await core.writeShared(this.#counters, physical, value, written, kind);
-    } catch (error) {
-      // The shared tier cannot hold it: keep no copy anywhere rather than one other instances never see.
-      this.#l1?.delete(physical, this.#clock.now());
-      core.untag(physical);
-      throw error;
-    }
-    if (outcome === 'invalidated') core.untag(physical);
-    else await core.tagShared(this.#counters, physical, written);
-    core.publish('delete', physical);
-    return outcome;
+  delete(key: string): Promise<boolean> {
+    return writePath.remove(this.#view, key);
   }
 
-  async delete(key: string): Promise<boolean> {
-    this.#check(key);
-    const physical = physicalKey(this.#prefix, key);
-    this.#core.flights.supersedeKey(physical);
-    const wasCached = this.#l1?.delete(physical, this.#clock.now()) ?? false;
-    this.#core.untag(physical);
-    await this.#core.tryShared(this.#counters, (l2) => l2.delete(physical), physical);
-    this.#core.publish('delete', physical);
-    return wasCached;
+  expire(key: string): Promise<void> {
+    return writePath.expire(this.#view, key);
   }
 
-  async expire(key: string): Promise<void> {
-    this.#check(key);
-    const physical = physicalKey(this.#prefix, key);
-    const core = this.#core;
-    core.flights.supersedeKey(physical);
-    const now = this.#clock.now();
-    this.#l1?.setFreshUntil(physical, now, now);
-    await core.tryShared(
-      this.#counters,
-      async (l2) => {
-        if (l2.expire !== undefined) return l2.expire(physical, now);
-        // A tier without an expire of its own: read the entry and write it back, marked expired.
-        const envelope = await l2.get(physical);
-        if (envelope === undefined || envelope.expiresAt <= now) return;
-        const keepMs = envelope.expiresAt + core.options.graceMs - now;
-        await l2.set(physical, { ...envelope, expiresAt: now }, Math.max(1, keepMs));
-      },
-      physical,
-    );
-    core.publish('expire', physical);
-  }
-
-  /** The checks of a write: a usable key (well-formed Unicode) and a value other than `undefined`. */
-  #checkWritable(key: string, value: unknown): void {
-    this.#check(key);
-    const malformed = malformedKeyError(key);
-    if (malformed !== undefined) throw malformed;
-    if (value === undefined) {
-      throw new InvalidValueError(key, 'undefined cannot be cached; call delete(key) to remove a value.');
-    }
-  }
-
-  async writeThrough<T>(
-    key: string,
-    value: T,
-    persist: (value: T) => unknown,
-    options?: CallOptions,
-  ): Promise<WriteOutcome> {
-    this.#check(key);
-    if (typeof persist !== 'function') {
-      throw new ConfigError(
-        'persist',
-        `writeThrough needs a function (value) => your database write, got ${typeof persist}.`,
-      );
-    }
-    // What the cache would refuse is refused before the database is written.
-    this.#checkWritable(key, value);
-    const l2 = this.#core.options.l2;
-    if (l2?.writeIfVersion === undefined || l2.version === undefined) {
-      // The source of truth first: a cache that is ahead of its database serves what never happened.
-      await persist(value);
-      return this.#set(key, value, options);
-    }
-    // Optimistic: note the key's version, write the database, then store only if no other write moved
-    // the version meanwhile. Two racing writers cannot tell whose database write landed last, so on a
-    // race the key is invalidated instead, and the next read loads what the database holds.
-    // The tag epoch too, when the value carries tags: an invalidation of one of them after this point may
-    // have been meant for the row as it will be after `persist` (see SharedTier.fenceTags).
-    const tagged = (options?.tags?.length ?? 0) > 0 && l2.tagEpoch !== undefined;
-    const [version, tagEpoch] = await Promise.all([
-      l2.version(physicalKey(this.#prefix, key)).catch(() => undefined),
-      tagged ? l2.tagEpoch?.().catch(() => undefined) : undefined,
-    ]);
-    await persist(value);
-    // Without a version (L2 down) the store reads one itself, and if that fails too it is deferred.
-    const known = version !== undefined && (!tagged || tagEpoch !== undefined);
-    return this.#set(key, value, options, known ? { kind: 'writeThrough', version, tagEpoch } : WRITE);
+  writeThrough<T>(key: string, value: T, persist: (value: T) => unknown, options?: CallOptions): Promise<WriteOutcome> {
+    return writePath.writeThrough(this.#view, key, value, persist, options);
   }
 
   async has(key: string): Promise<boolean> {
@@ -1141,22 +987,8 @@ class TierCache implements Cache {
     return envelope !== undefined && envelope.expiresAt > this.#clock.now();
   }
 
-  async clear(): Promise<void> {
-    const core = this.#core;
-    if (core.closed) throw new CacheClosedError();
-    const prefix = this.#prefix;
-    const now = this.#clock.now();
-    if (prefix === '') {
-      core.flights.supersede();
-      this.#l1?.clear(now);
-    } else {
-      const inNamespace = (physical: string) => physical.startsWith(prefix);
-      core.flights.supersede(inNamespace);
-      this.#l1?.deleteWhere(inNamespace, now);
-    }
-    // A clear that does not reach the shared tier is not a clear: its failure rejects.
-    await core.options.l2?.clear(prefix);
-    core.publish('clear', prefix);
+  clear(): Promise<void> {
+    return writePath.clear(this.#view);
   }
 
   /**
@@ -1232,13 +1064,11 @@ class TierCache implements Cache {
 
   /** @throws the key's error (too long, not a string, or not well-formed Unicode), or CacheClosedError. */
   #check(key: string): void {
-    const error = this.#argumentError(key) ?? malformedKeyError(key);
-    if (error !== undefined) throw error;
+    this.#view.check(key);
   }
 
   #argumentError(key: unknown): Error | undefined {
-    if (this.#core.closed) return new CacheClosedError(typeof key === 'string' ? key : undefined);
-    return isShortKey(key, this.#maxKeyLength) ? undefined : keyError(key, this.#maxKeyLength);
+    return this.#view.argumentError(key);
   }
 }
 
