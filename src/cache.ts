@@ -3,11 +3,12 @@
  * knows how a tier stores things; it decides what to look up, who loads, and what to store.
  */
 
-import type { BatchLoader, Cache, CacheEvents, HotKey, Loader, LoaderContext } from './cache/api.js';
+import type { BatchLoader, Cache, CacheEvents, HotKey, Loader } from './cache/api.js';
 import { BatchKey, batchValues, type FlightNote, type LoadJob, MissJob, MissNote } from './cache/jobs.js';
+import * as runner from './cache/load-runner.js';
 import { View } from './cache/view.js';
 import * as writePath from './cache/write-path.js';
-import { CacheCore, type MissExplanation, type WriteOutcome, type Written } from './core.js';
+import { CacheCore, type MissExplanation, type WriteOutcome } from './core.js';
 import type { Envelope } from './entry.js';
 import {
   CacheClosedError,
@@ -17,7 +18,6 @@ import {
   OverloadedError,
   TierUnavailableError,
   TimeoutError,
-  ValueTooLargeError,
 } from './errors.js';
 import {
   boundedWait,
@@ -31,15 +31,12 @@ import {
 import type { HotKeyDetector } from './hotkeys/detector.js';
 import { isShortKey, malformedKeyError, namespaceSegments, physicalKey, splitPhysicalKey } from './keys.js';
 import { type MemoryTier, MISS } from './memory/memory-tier.js';
-import { getOrLoadTracing, loadTracing, setTracing, type TraceContext } from './metrics/channels.js';
+import { getOrLoadTracing, setTracing, type TraceContext } from './metrics/channels.js';
 import { HIT_SAMPLE_EVERY } from './metrics/latency.js';
 import { type CacheStats, type Counters, snapshot } from './metrics/stats.js';
 import {
   type CacheOptions,
   type CallOptions,
-  checkTags,
-  type Duration,
-  parseDuration,
   type ResolvedOptions,
   resolveCallOptions,
   resolveOptions,
@@ -238,7 +235,7 @@ class TierCache implements Cache {
   async #refresh<T>(job: LoadJob<T>, freshUntil: number): Promise<T | undefined> {
     const l2 = this.#core.options.l2;
     const lock = this.#core.options.lock;
-    if (l2 === undefined) return this.#loadAndStore(job);
+    if (l2 === undefined) return runner.loadAndStore(this.#view, job);
     const locking = l2.tryLock !== undefined && lock !== false;
     const held = locking ? await l2.tryLock?.(job.physical, lock.ttlMs).catch(() => undefined) : undefined;
     if (locking && held === undefined) return undefined; // another instance is refreshing it (or no lock service)
@@ -247,25 +244,12 @@ class TierCache implements Cache {
     try {
       const newer = await this.#newerShared(l2, job, freshUntil);
       if (newer !== MISS) return newer as T;
-      const value = await this.#loadAndStore(job);
+      const value = await runner.loadAndStore(this.#view, job);
       loaded = true;
       return value;
     } finally {
-      await this.#releaseLock(l2, job, loaded);
+      await runner.releaseLock(l2, job, loaded);
     }
-  }
-
-  /**
-   * After a load under the distributed lock: wake the waiters (`announce`, once the value is in L2) and
-   * release it in one pipelined round trip — unless the load went on in the background, which took the
-   * lock with it. Both are awaited: fire-and-forget measured 140 ms waits in the stampede bench, because a
-   * process that exits right after lost the notification and its waiters fell back to polling.
-   */
-  async #releaseLock(l2: SharedTier, job: LoadJob<unknown>, announce: boolean): Promise<void> {
-    const held = job.lock;
-    if (held === undefined) return;
-    job.lock = undefined;
-    await Promise.all([announce ? l2.announceFill?.(job.physical) : undefined, held.release()]);
   }
 
   /**
@@ -466,7 +450,7 @@ class TierCache implements Cache {
       if (filled !== MISS && now < l1.freshUntil) return Promise.resolve(filled as T);
     }
     const l2 = core.options.l2;
-    if (l2 === undefined) return this.#loadAndStore(job);
+    if (l2 === undefined) return runner.loadAndStore(this.#view, job);
     const lock = core.options.lock;
     const locking = lock !== false && l2.tryLock !== undefined && l2.waitForFill !== undefined;
     // Without the lock this lookup is the last before loading, so it reads the version too; with it,
@@ -477,7 +461,7 @@ class TierCache implements Cache {
         if (l1 === undefined) this.#xfetchShared(job);
         return shared as T;
       }
-      if (!locking) return this.#loadAndStore(job);
+      if (!locking) return runner.loadAndStore(this.#view, job);
       return this.#loadUnderLock(l2, lock as Exclude<typeof lock, false>, job);
     });
   }
@@ -514,11 +498,11 @@ class TierCache implements Cache {
           // released between our L2 miss and our lock (measured: without this, 2 loads for 4 processes).
           const shared = await core.readShared(counters, physical, key, flight, true, true);
           if (shared !== MISS) return shared as T;
-          const value = await this.#loadAndStore(job);
+          const value = await runner.loadAndStore(this.#view, job);
           loaded = true;
           return value;
         } finally {
-          await this.#releaseLock(l2, job, loaded);
+          await runner.releaseLock(l2, job, loaded);
         }
       }
       if (!waited) counters.lockWaits++;
@@ -543,204 +527,11 @@ class TierCache implements Cache {
       }
       if (shared !== MISS) return shared as T;
     }
-    return this.#loadAndStore(job);
-  }
-
-  /**
-   * Runs the loader within the load limit and the timeouts, then stores its value in L1 and L2 (unless a
-   * write superseded the load). When loading fails, times out or is refused and a stale value exists,
-   * fail-safe serves it instead.
-   */
-  async #loadAndStore<T>(job: LoadJob<T>): Promise<T> {
-    const { flight, key } = job;
-    const core = this.#core;
-    const counters = this.#counters;
-    const { maxConcurrentLoads, softTimeoutMs, hardTimeoutMs } = core.options;
-    if (core.loading >= maxConcurrentLoads) {
-      counters.overloaded++;
-      if (flight.stale !== undefined) return this.#serveStale(job);
-      throw new OverloadedError(key, maxConcurrentLoads);
-    }
-    const controller = new AbortController();
-    const running = this.#runLoader(job, controller);
-    // Without timeouts (the default) there is nothing to race.
-    const outcome =
-      softTimeoutMs === Number.POSITIVE_INFINITY && hardTimeoutMs === Number.POSITIVE_INFINITY
-        ? await running
-        : await raceTimeouts(
-            running,
-            flight.stale === undefined ? Number.POSITIVE_INFINITY : softTimeoutMs,
-            hardTimeoutMs,
-          );
-    if (outcome === 'soft') {
-      counters.loadTimeouts++;
-      const stale = this.#serveStale(job);
-      this.#completeInBackground(job, running);
-      return stale;
-    }
-    if (outcome === 'hard') {
-      counters.loadTimeouts++;
-      if (core.options.backgroundCompletion) this.#completeInBackground(job, running);
-      else controller.abort(new TimeoutError(key, hardTimeoutMs));
-      if (flight.stale !== undefined) return this.#serveStale(job);
-      throw new TimeoutError(key, hardTimeoutMs);
-    }
-    if (!outcome.ok) {
-      if (flight.stale !== undefined) return this.#serveStale(job);
-      throw new LoaderError(key, outcome.error);
-    }
-    return this.#store(job, outcome);
-  }
-
-  /**
-   * A load whose callers have been answered (stale, or a timeout) goes on as a flight of its own, so a
-   * write meanwhile supersedes it like any other load; it fills the cache when it answers, and its
-   * failure is counted, seen by nobody.
-   */
-  #completeInBackground<T>(job: LoadJob<T>, running: Promise<LoadSettled<T>>): void {
-    this.#core.flights
-      .start(job.physical, (own) => {
-        own.note = { explanation: undefined, callers: 0 } satisfies FlightNote;
-        own.version = job.flight.version;
-        own.stale = job.flight.stale;
-        // Callers that join it from now on wait no longer than they would have for a load of their own.
-        own.background = true;
-        const late = new MissJob(own, job.physical, job.key, job.loader, job.settings);
-        // The lock goes with the load (and is extended while it runs): another instance that took it now
-        // would load the key a second time, and the older of the two loads could land last.
-        late.lock = job.lock;
-        job.lock = undefined;
-        return running.then(async (settled) => {
-          const l2 = this.#core.options.l2;
-          try {
-            if (settled.ok) return await this.#store(late, settled);
-            this.#counters.refreshErrors++;
-            if (own.stale !== undefined) return this.#serveStale(late);
-            throw new LoaderError(job.key, settled.error);
-          } finally {
-            if (l2 !== undefined) await this.#releaseLock(l2, late, settled.ok);
-          }
-        });
-      })
-      .promise.catch(() => {});
-  }
-
-  /** Calls the loader, counting and timing it; settles with its outcome, never rejects. */
-  async #runLoader<T>(job: LoadJob<T>, controller: AbortController): Promise<LoadSettled<T>> {
-    const { flight, key, loader } = job;
-    const core = this.#core;
-    const counters = this.#counters;
-    core.controllers.add(controller);
-    core.loading++;
-    counters.loads++;
-    let ttlOverride: number | undefined;
-    let tags: readonly string[] | undefined;
-    const context: LoaderContext = {
-      key,
-      signal: controller.signal,
-      setTtl(ttl: Duration) {
-        ttlOverride = parseDuration(ttl, 'setTtl');
-      },
-      setTags(given: readonly string[]) {
-        tags = checkTags(given, 'setTags');
-      },
-      stale: flight.stale?.value,
-    };
-    const started = performance.now();
-    // The load time XFetch weighs is read off the cache's clock, like the expiries it is compared with.
-    const startedAt = this.#clock.now();
-    try {
-      const value = await (loadTracing.start.hasSubscribers
-        ? loadTracing.tracePromise(async () => loader(context), { key, namespace: this.#label })
-        : loader(context));
-      core.latency?.load(true, started, this.#label);
-      return { ok: true, value, ttlOverride, delta: this.#clock.now() - startedAt, tags };
-    } catch (error) {
-      counters.loadErrors++;
-      core.latency?.load(false, started, this.#label);
-      return { ok: false, error };
-    } finally {
-      core.loading--;
-      core.controllers.delete(controller);
-    }
-  }
-
-  /** Stores a loaded value in L1 and L2, unless the cache closed or a write superseded the load. */
-  async #store<T>(
-    job: LoadJob<T>,
-    loaded: {
-      readonly value: T;
-      readonly ttlOverride: number | undefined;
-      readonly delta: number;
-      readonly tags: readonly string[] | undefined;
-    },
-  ): Promise<T> {
-    const { flight, physical, key, settings } = job;
-    const { value } = loaded;
-    const core = this.#core;
-    const counters = this.#counters;
-    if (value === undefined || core.closed) return value;
-    if (flight.superseded) {
-      counters.superseded++;
-      return value;
-    }
-    let written: Written;
-    try {
-      const tags = this.#view.physicalTags(loaded.tags ?? settings.tags);
-      written = core.store(counters, physical, key, value, settings, loaded.ttlOverride, loaded.delta, tags);
-    } catch (error) {
-      // The caller still gets what the loader produced; a value the cache cannot keep is counted, not fatal.
-      if (!(error instanceof ValueTooLargeError || error instanceof InvalidValueError)) throw error;
-      return value;
-    }
-    // A tagged value: its tags must not have been invalidated since the load began (tag fencing).
-    const fenced = await core.fenceTags(counters, physical, written, flight.tagEpoch);
-    if (fenced === 'invalidated') return value;
-    // Waiters (and, with the distributed lock, other instances) are released once L2 holds the value.
-    const outcome =
-      fenced === 'deferred'
-        ? 'deferred'
-        : await core.writeShared(counters, physical, value, written, {
-            kind: 'load',
-            version: flight.version,
-            fence: job.lock?.token,
-          });
-    if (outcome === 'invalidated') return value;
-    await core.tagShared(counters, physical, written);
-    // A load that finished after its callers got a stale copy: other instances may be serving that copy
-    // (fail-safe backoff); tell them a newer value is there.
-    if (flight.background && outcome === 'stored') core.publish('delete', physical);
-    return value;
+    return runner.loadAndStore(this.#view, job);
   }
 
   invalidateTags(tags: readonly string[]): Promise<number> {
     return writePath.invalidateTags(this.#view, tags);
-  }
-
-  /**
-   * Fail-safe: answers the flight with its stale value, which then counts as fresh for `graceBackoff`
-   * in this instance's L1, so a failing source is asked again at most once per backoff.
-   */
-  #serveStale<T>(job: LoadJob<T>): T {
-    const { flight, physical, key } = job;
-    const stale = (flight.stale as { readonly value: unknown }).value;
-    flight.servedStale = true;
-    const l1 = this.#l1;
-    const core = this.#core;
-    if (l1 !== undefined && !flight.superseded) {
-      const now = this.#clock.now();
-      const until = now + core.options.graceBackoffMs;
-      // The L1 holds this very copy: extend it. Otherwise the copy came from L2 (newer than any copy the
-      // L1 still holds): put it there.
-      if (l1.peek(physical, now) !== stale || !l1.setFreshUntil(physical, until, now)) {
-        try {
-          core.fillL1(physical, key, stale, until, now);
-        } catch (error) {
-          if (!(error instanceof InvalidValueError)) throw error; // copyOnRead could not copy it: serve it once
-        }
-      }
-    }
-    return stale as T;
   }
 
   async getOrLoadMany<T>(
@@ -889,7 +680,9 @@ class TierCache implements Cache {
       void running.then((settled) => {
         if (!settled.ok || aborted) return;
         const value = settled.value.get(item.key);
-        item.succeed(this.#store(job, { value, ttlOverride: undefined, delta: settled.delta, tags: undefined }));
+        item.succeed(
+          runner.store(this.#view, job, { value, ttlOverride: undefined, delta: settled.delta, tags: undefined }),
+        );
       });
     }
   }
@@ -897,7 +690,7 @@ class TierCache implements Cache {
   /** Answers a batch key with its stale copy (fail-safe), counted for the batch's own read of it. */
   #serveBatchStale(item: BatchKey, job: LoadJob<unknown>): void {
     this.#counters.staleServed++;
-    item.succeed(this.#serveStale(job));
+    item.succeed(runner.serveStale(this.#view, job));
   }
 
   /** Calls `loadMany` under the load count, counting and timing it; settles with its outcome, never rejects. */
