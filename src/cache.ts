@@ -6,10 +6,10 @@
 import type { BatchLoader, Cache, CacheEvents, HotKey, Loader } from './cache/api.js';
 import { BatchKey, batchValues, type FlightNote, type LoadJob, MissJob, MissNote } from './cache/jobs.js';
 import * as runner from './cache/load-runner.js';
+import * as refresher from './cache/refresher.js';
 import { View } from './cache/view.js';
 import * as writePath from './cache/write-path.js';
 import { CacheCore, type MissExplanation, type WriteOutcome } from './core.js';
-import type { Envelope } from './entry.js';
 import {
   CacheClosedError,
   ConfigError,
@@ -37,7 +37,6 @@ import { type CacheStats, type Counters, snapshot } from './metrics/stats.js';
 import {
   type CacheOptions,
   type CallOptions,
-  type ResolvedOptions,
   resolveCallOptions,
   resolveOptions,
   type WriteSettings,
@@ -150,14 +149,14 @@ class TierCache implements Cache {
           const cost = l1.delta * this.#beta;
           const left = freshUntil - now;
           if (left < cost * XFETCH_HORIZON && xfetchFires(now, freshUntil, cost, this.#random)) {
-            this.#refreshEarly(physical, key, loader, options, freshUntil, false);
+            refresher.refreshEarly(this.#view, physical, key, loader, options, freshUntil, false);
           } else if (left < this.#aheadMs) {
-            this.#refreshAhead(l1, physical, key, loader, options, freshUntil);
+            refresher.refreshAhead(this.#view, l1, physical, key, loader, options, freshUntil);
           } else if (left < this.#hotAheadMs && l1.expiresAt - this.#graceMs > freshUntil && core.hot.has(physical)) {
             // A hot key's L1 copy that the hot-key cap cut short (its entry lives on in L2): re-read it
             // before it lapses. A copy that ends with its own TTL is not re-read here — XFetch refreshes
             // it once, near expiry; re-reading it here would reload it back to back.
-            this.#refreshEarly(physical, key, loader, options, freshUntil, false);
+            refresher.refreshEarly(this.#view, physical, key, loader, options, freshUntil, false);
           }
           return this.#copyOnRead ? copiedOut(key, value as T) : Promise.resolve(value as T);
         }
@@ -168,139 +167,6 @@ class TierCache implements Cache {
       this.#counters.l1Misses++;
     }
     return this.#loadShared(physical, key, loader, options, trace, now, undefined);
-  }
-
-  /**
-   * Starts a background refresh of a key that is still fresh (XFetch fired): callers keep getting the
-   * current value; the load runs under the key's single-flight and distributed lock, and its failures
-   * reach no caller.
-   */
-  #refreshEarly<T>(
-    physical: string,
-    key: string,
-    loader: Loader<T>,
-    options: CallOptions | WriteSettings | undefined,
-    freshUntil: number,
-    ahead: boolean,
-  ): void {
-    const core = this.#core;
-    if (core.flights.get(physical) !== undefined) return;
-    let settings: WriteSettings;
-    try {
-      settings = resolveCallOptions(core.options, options);
-    } catch {
-      return; // the caller's own read already succeeded; bad options fail its next miss loudly
-    }
-    this.#counters.refreshes++;
-    if (ahead) core.refreshingAhead++;
-    const flight = core.flights.start(physical, (own) => {
-      own.note = { explanation: undefined, callers: 0 } satisfies FlightNote;
-      return this.#refresh(new MissJob(own, physical, key, loader, settings), freshUntil);
-    });
-    flight.promise.then(
-      () => {
-        if (ahead) core.refreshingAhead--;
-      },
-      () => {
-        if (ahead) core.refreshingAhead--;
-        this.#counters.refreshErrors++;
-      },
-    );
-  }
-
-  /**
-   * Refresh-ahead: a hit within the window of expiry reloads the key in the background if it is read
-   * often enough (the sketch's estimate) and fewer than `concurrency` refreshes are running.
-   */
-  #refreshAhead<T>(
-    l1: MemoryTier,
-    physical: string,
-    key: string,
-    loader: Loader<T>,
-    options: CallOptions | undefined,
-    freshUntil: number,
-  ): void {
-    const core = this.#core;
-    const ahead = core.options.refreshAhead as NonNullable<ResolvedOptions['refreshAhead']>;
-    if (core.refreshingAhead >= ahead.concurrency || core.flights.get(physical) !== undefined) return;
-    if (l1.lastFrequency < ahead.minReads) return;
-    this.#refreshEarly(physical, key, loader, options, freshUntil, true);
-  }
-
-  /**
-   * A refresh's work: under the distributed lock if there is one (skip if another instance holds it),
-   * look at L2 first — another instance may have refreshed the key already (its entry outlives ours,
-   * `freshUntil`), and then its value is taken instead of loading again — else load and store.
-   */
-  async #refresh<T>(job: LoadJob<T>, freshUntil: number): Promise<T | undefined> {
-    const l2 = this.#core.options.l2;
-    const lock = this.#core.options.lock;
-    if (l2 === undefined) return runner.loadAndStore(this.#view, job);
-    const locking = l2.tryLock !== undefined && lock !== false;
-    const held = locking ? await l2.tryLock?.(job.physical, lock.ttlMs).catch(() => undefined) : undefined;
-    if (locking && held === undefined) return undefined; // another instance is refreshing it (or no lock service)
-    if (held !== undefined) job.lock = new HeldLock(held, (lock as { ttlMs: number }).ttlMs);
-    let loaded = false;
-    try {
-      const newer = await this.#newerShared(l2, job, freshUntil);
-      if (newer !== MISS) return newer as T;
-      const value = await runner.loadAndStore(this.#view, job);
-      loaded = true;
-      return value;
-    } finally {
-      await runner.releaseLock(l2, job, loaded);
-    }
-  }
-
-  /**
-   * XFetch on an L2 hit when there is no L1 (with one, the L1 hits that follow draw instead): once the
-   * flight has answered its callers, draw against the entry's expiry and load time, and maybe refresh.
-   */
-  #xfetchShared<T>(job: LoadJob<T>): void {
-    const { flight, physical, key, loader, settings } = job;
-    const entry = flight.sharedEntry;
-    if (entry === undefined) return;
-    const cost = entry.delta * this.#beta;
-    // Far from expiry (nearly always) it cannot fire: decide that now, before waiting on anything.
-    if (entry.expiresAt - this.#clock.now() >= cost * XFETCH_HORIZON) return;
-    flight.promise.then(
-      () => {
-        const now = this.#clock.now();
-        if (entry.expiresAt - now < cost * XFETCH_HORIZON && xfetchFires(now, entry.expiresAt, cost, this.#random)) {
-          this.#refreshEarly(physical, key, loader, settings, entry.expiresAt, false);
-        }
-      },
-      () => {},
-    );
-  }
-
-  /**
-   * For a refresh: the key's L2 entry if it is fresher than ours (filled into L1), else {@link MISS}; the
-   * key's version is noted on the flight either way, for the load that follows.
-   */
-  async #newerShared(l2: SharedTier, job: LoadJob<unknown>, freshUntil: number): Promise<unknown> {
-    const { flight, physical, key } = job;
-    const core = this.#core;
-    try {
-      let envelope: Envelope | undefined;
-      if (l2.getVersioned === undefined) {
-        envelope = await l2.get(physical);
-      } else {
-        const read = await l2.getVersioned(physical);
-        envelope = read.envelope;
-        flight.version = read.version;
-        flight.tagEpoch = read.tagEpoch;
-      }
-      if (envelope === undefined || envelope.expiresAt <= freshUntil) return MISS;
-      const now = this.#clock.now();
-      const { expiresAt, delta } = envelope;
-      core.fillL1(physical, key, envelope.value, expiresAt + core.options.graceMs, now, expiresAt, delta);
-      return envelope.value;
-    } catch (error) {
-      if (!(error instanceof TierUnavailableError)) throw error;
-      this.#counters.l2Errors++;
-      return MISS; // no version known: the load that follows stays in L1
-    }
   }
 
   /** The miss path: join the key's flight, or start one. */
@@ -458,7 +324,7 @@ class TierCache implements Cache {
     // an async function: an L2 hit settles the flight straight from here.
     return core.readSharedThen(this.#counters, physical, key, flight, false, !locking, (shared): T | Promise<T> => {
       if (shared !== MISS) {
-        if (l1 === undefined) this.#xfetchShared(job);
+        if (l1 === undefined) refresher.xfetchShared(this.#view, job);
         return shared as T;
       }
       if (!locking) return runner.loadAndStore(this.#view, job);

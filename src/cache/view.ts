@@ -24,6 +24,11 @@ export class View {
   readonly l1: MemoryTier | undefined;
   readonly clock: Clock;
   readonly maxKeyLength: number;
+  readonly copyOnRead: boolean;
+  /** XFetch's beta (0: off) and random source. */
+  readonly beta: number;
+  readonly random: () => number;
+  readonly graceMs: number;
 
   constructor(core: CacheCore, segments: readonly string[]) {
     this.core = core;
@@ -34,6 +39,10 @@ export class View {
     this.l1 = core.l1;
     this.clock = core.options.clock;
     this.maxKeyLength = core.options.maxKeyLength;
+    this.copyOnRead = core.options.copyOnRead;
+    this.beta = core.options.beta;
+    this.random = core.options.random;
+    this.graceMs = core.options.graceMs;
   }
 
   /** A caller's key as the tiers see it. */
