@@ -4,32 +4,18 @@
  */
 
 import type { BatchLoader, Cache, CacheEvents, HotKey, Loader } from './cache/api.js';
-import { BatchKey, batchValues, type FlightNote, type LoadJob, MissJob, MissNote } from './cache/jobs.js';
+import { copiedOut, copyOut } from './cache/copy-out.js';
+import { BatchKey, batchValues, type FlightNote, type LoadJob, MissNote } from './cache/jobs.js';
 import * as runner from './cache/load-runner.js';
+import * as missPath from './cache/miss-path.js';
 import * as refresher from './cache/refresher.js';
 import { View } from './cache/view.js';
 import * as writePath from './cache/write-path.js';
 import { CacheCore, type MissExplanation, type WriteOutcome } from './core.js';
-import {
-  CacheClosedError,
-  ConfigError,
-  InvalidValueError,
-  LoaderError,
-  OverloadedError,
-  TierUnavailableError,
-  TimeoutError,
-} from './errors.js';
-import {
-  boundedWait,
-  HARD_PASSED,
-  type LoadSettled,
-  raceTimeouts,
-  SOFT_PASSED,
-  XFETCH_HORIZON,
-  xfetchFires,
-} from './freshness.js';
+import { CacheClosedError, ConfigError, LoaderError, OverloadedError, TimeoutError } from './errors.js';
+import { type LoadSettled, raceTimeouts, XFETCH_HORIZON, xfetchFires } from './freshness.js';
 import type { HotKeyDetector } from './hotkeys/detector.js';
-import { isShortKey, malformedKeyError, namespaceSegments, physicalKey, splitPhysicalKey } from './keys.js';
+import { isShortKey, namespaceSegments, physicalKey, splitPhysicalKey } from './keys.js';
 import { type MemoryTier, MISS } from './memory/memory-tier.js';
 import { getOrLoadTracing, setTracing, type TraceContext } from './metrics/channels.js';
 import { HIT_SAMPLE_EVERY } from './metrics/latency.js';
@@ -41,9 +27,7 @@ import {
   resolveOptions,
   type WriteSettings,
 } from './options.js';
-import { HeldLock } from './stampede/held-lock.js';
-import { type Flight, StaleCopy } from './stampede/single-flight.js';
-import type { LockHandle, SharedTier } from './tier.js';
+import { StaleCopy } from './stampede/single-flight.js';
 
 /**
  * Key of an internal method (not public API) that lists each namespace's own counters, for exporters
@@ -53,8 +37,6 @@ export const NAMESPACE_COUNTERS: unique symbol = Symbol('tiercache.namespaceCoun
 
 const HIT_SAMPLE_MASK = HIT_SAMPLE_EVERY - 1;
 
-/** A lock waiter re-reads L2 at least this often, in case a fill notification was lost. */
-const FILL_POLL_MS = 100;
 /** A hot key's capped L1 copy is refreshed in the last fifth of its life. */
 const HOT_AHEAD = 0.2;
 
@@ -162,238 +144,15 @@ class TierCache implements Cache {
         }
         // Past its TTL, within grace: a miss, with a value fail-safe can serve.
         this.#counters.l1Misses++;
-        return this.#loadShared(physical, key, loader, options, trace, now, { value, freshUntil, until: l1.expiresAt });
+        return missPath.loadShared(this.#view, physical, key, loader, options, trace, now, {
+          value,
+          freshUntil,
+          until: l1.expiresAt,
+        });
       }
       this.#counters.l1Misses++;
     }
-    return this.#loadShared(physical, key, loader, options, trace, now, undefined);
-  }
-
-  /** The miss path: join the key's flight, or start one. */
-  #loadShared<T>(
-    physical: string,
-    key: string,
-    loader: Loader<T>,
-    options: CallOptions | undefined,
-    trace: TraceContext | undefined,
-    now: number,
-    stale: { readonly value: unknown; readonly freshUntil: number; readonly until: number } | undefined,
-  ): Promise<T> {
-    const core = this.#core;
-    const existing = core.flights.get(physical) as Flight<T> | undefined;
-    // Joiners share the owner's miss explanation (computed once per flight), and one in
-    // HIT_SAMPLE_EVERY of them is timed: in a stampede of thousands, per-joiner work is the cost.
-    const timed =
-      core.latency !== undefined &&
-      (existing === undefined || (this.#counters.collapsed & HIT_SAMPLE_MASK) === HIT_SAMPLE_MASK);
-    const started = timed ? performance.now() : 0;
-    let flight: Flight<T>;
-    let outcome: 'miss' | 'collapsed';
-    let note: FlightNote;
-    if (existing !== undefined) {
-      this.#counters.collapsed++;
-      flight = existing;
-      outcome = 'collapsed';
-      note = existing.note as FlightNote;
-      note.callers++;
-      if (existing.background) {
-        if (trace !== undefined) trace.outcome = outcome;
-        return this.#joinLate(existing, key);
-      }
-    } else {
-      note = new MissNote(
-        stale === undefined
-          ? core.explainMiss(physical)
-          : { cause: 'expired', at: stale.freshUntil, evictionsSince: 0 },
-      );
-      let settings: WriteSettings;
-      try {
-        const malformed = malformedKeyError(key);
-        if (malformed !== undefined) throw malformed;
-        settings = resolveCallOptions(core.options, options);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (stale === undefined && core.options.l2 === undefined && core.loading >= core.options.maxConcurrentLoads) {
-        // Over the load limit with nothing to serve and nowhere else to look: refuse before starting a
-        // flight (the cheapest refusal; a burst of cold keys is when it matters).
-        this.#counters.overloaded++;
-        core.recordMiss(this.#counters, note.explanation, now);
-        if (trace !== undefined) trace.outcome = 'error';
-        return Promise.reject(new OverloadedError(key, core.options.maxConcurrentLoads));
-      }
-      flight = core.flights.start(
-        physical,
-        (own) => {
-          // Set before the load starts: it runs synchronously up to its first await.
-          own.note = note;
-          if (stale !== undefined) own.stale = new StaleCopy(stale.value, stale.until);
-          return this.#load(new MissJob(own, physical, key, loader, settings));
-        },
-        this.#counterOf(note, now, started),
-      ) as Flight<T>;
-      outcome = 'miss';
-    }
-    if (trace !== undefined) trace.outcome = outcome;
-    if (core.options.l2 === undefined) core.recordMiss(this.#counters, note.explanation, now);
-    const latency = core.latency;
-    // The owner is timed by #countWhenSettled; a sampled joiner here.
-    if (timed && latency !== undefined && outcome === 'collapsed') {
-      const label = this.#label;
-      flight.promise.then(
-        () => latency.getOrLoad(outcome, started, label),
-        () => latency.getOrLoad('error', started, label),
-      );
-    }
-    // Each caller gets its own clone when copyOnRead is on; they share one promise otherwise.
-    return this.#copyOnRead ? flight.promise.then((value) => copyOut(key, value)) : flight.promise;
-  }
-
-  /**
-   * Joins a load that is already answering nobody (it went on after a timeout), bounded as if this caller
-   * had started it: past `softTimeout` the stale copy (if any), past `hardTimeout` the stale copy or a
-   * TimeoutError — never the rest of a slow load.
-   */
-  #joinLate<T>(flight: Flight<T>, key: string): Promise<T> {
-    const { softTimeoutMs, hardTimeoutMs } = this.#core.options;
-    const stale = flight.stale;
-    const counters = this.#counters;
-    const wait = boundedWait(
-      flight.promise,
-      stale === undefined ? Number.POSITIVE_INFINITY : softTimeoutMs,
-      hardTimeoutMs,
-    );
-    return wait.then((result) => {
-      let value: T;
-      if (result === SOFT_PASSED || result === HARD_PASSED) {
-        counters.loadTimeouts++;
-        if (stale === undefined) throw new TimeoutError(key, hardTimeoutMs);
-        counters.staleServed++;
-        value = stale.value as T;
-      } else {
-        value = result;
-      }
-      return this.#copyOnRead ? copyOut(key, value) : value;
-    });
-  }
-
-  /**
-   * With a shared tier, a read is a miss only if L2 misses too: the callback that, once a flight settles,
-   * counts its callers (owner and joiners) in one go, rather than one callback per caller; and times
-   * its owner. `undefined` when there is nothing to count.
-   */
-  #counterOf(
-    note: FlightNote,
-    now: number,
-    started?: number,
-  ): ((flight: Flight<unknown>, ok: boolean) => void) | undefined {
-    const core = this.#core;
-    const latency = started === undefined ? undefined : core.latency;
-    const shared = core.options.l2 !== undefined;
-    if (!shared && latency === undefined && core.options.graceMs === 0) return undefined;
-    const counters = this.#counters;
-    const label = this.#label;
-    return (flight, ok) => {
-      if (flight.servedStale) counters.staleServed += note.callers;
-      if (shared && note.callers > 0) {
-        if (flight.fromSharedTier) counters.l2Hits += note.callers;
-        else core.recordMiss(counters, note.explanation, now, note.callers);
-      }
-      latency?.getOrLoad(ok ? 'miss' : 'error', started as number, label);
-    };
-  }
-
-  /** The flight's work: look again, then (under the distributed lock when there is one) load and store. */
-  #load<T>(job: LoadJob<T>): Promise<T> {
-    const { flight, physical, key } = job;
-    const core = this.#core;
-    // Look again now that this call owns the flight: with a remote tier between the miss and here,
-    // another flight may have filled the key meanwhile (groupcache's load() does the same).
-    const l1 = this.#l1;
-    if (l1 !== undefined) {
-      const now = this.#clock.now();
-      const filled = l1.peek(physical, now);
-      if (filled !== MISS && now < l1.freshUntil) return Promise.resolve(filled as T);
-    }
-    const l2 = core.options.l2;
-    if (l2 === undefined) return runner.loadAndStore(this.#view, job);
-    const lock = core.options.lock;
-    const locking = lock !== false && l2.tryLock !== undefined && l2.waitForFill !== undefined;
-    // Without the lock this lookup is the last before loading, so it reads the version too; with it,
-    // the re-check under the lock does (a plain GET keeps the L2-hit path at one key). A reaction, not
-    // an async function: an L2 hit settles the flight straight from here.
-    return core.readSharedThen(this.#counters, physical, key, flight, false, !locking, (shared): T | Promise<T> => {
-      if (shared !== MISS) {
-        if (l1 === undefined) refresher.xfetchShared(this.#view, job);
-        return shared as T;
-      }
-      if (!locking) return runner.loadAndStore(this.#view, job);
-      return this.#loadUnderLock(l2, lock as Exclude<typeof lock, false>, job);
-    });
-  }
-
-  /**
-   * Distributed single-flight: take the key's lock and load, or wait for the holder's fill notification
-   * and read L2. The lock's TTL bounds a crashed holder; after `lock.wait` this instance loads itself.
-   */
-  async #loadUnderLock<T>(
-    l2: SharedTier,
-    lock: { readonly ttlMs: number; readonly waitMs: number },
-    job: LoadJob<T>,
-  ): Promise<T> {
-    const { flight, physical, key } = job;
-    const core = this.#core;
-    const counters = this.#counters;
-    const deadline = performance.now() + lock.waitMs;
-    let waited = false;
-    for (;;) {
-      let held: LockHandle | undefined;
-      try {
-        held = await (l2.tryLock as NonNullable<SharedTier['tryLock']>)(physical, lock.ttlMs);
-      } catch (error) {
-        if (!(error instanceof TierUnavailableError)) throw error;
-        counters.l2Errors++;
-        break; // no lock service: load here rather than hang
-      }
-      if (held !== undefined) {
-        // Extended while the load runs; its token fences the store.
-        job.lock = new HeldLock(held, lock.ttlMs);
-        let loaded = false;
-        try {
-          // Look once more now that the lock is ours: the previous holder may have filled the key and
-          // released between our L2 miss and our lock (measured: without this, 2 loads for 4 processes).
-          const shared = await core.readShared(counters, physical, key, flight, true, true);
-          if (shared !== MISS) return shared as T;
-          const value = await runner.loadAndStore(this.#view, job);
-          loaded = true;
-          return value;
-        } finally {
-          await runner.releaseLock(l2, job, loaded);
-        }
-      }
-      if (!waited) counters.lockWaits++;
-      waited = true;
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) {
-        counters.lockTimeouts++;
-        break;
-      }
-      // Listen first, then look: a value that landed before we listened is seen by the read, one that
-      // lands after wakes us. The poll interval only matters if a notification is lost.
-      // A third-party tier might reject: a wait that failed is a wait that ended.
-      const woken = (l2.waitForFill as NonNullable<SharedTier['waitForFill']>)(
-        physical,
-        Math.min(remaining, FILL_POLL_MS),
-      ).catch(() => undefined);
-      // Versioned: if the wait runs out, this instance loads, and these were its last looks.
-      let shared = await core.readShared(counters, physical, key, flight, true, true);
-      if (shared === MISS) {
-        await woken;
-        shared = await core.readShared(counters, physical, key, flight, true, true);
-      }
-      if (shared !== MISS) return shared as T;
-    }
-    return runner.loadAndStore(this.#view, job);
+    return missPath.loadShared(this.#view, physical, key, loader, options, trace, now, undefined);
   }
 
   invalidateTags(tags: readonly string[]): Promise<number> {
@@ -439,7 +198,7 @@ class TierCache implements Cache {
       if (flight !== undefined) {
         counters.collapsed++;
         (flight.note as FlightNote).callers++;
-        results.set(key, flight.background ? this.#joinLate(flight, key) : flight.promise);
+        results.set(key, flight.background ? missPath.joinLate(this.#view, flight, key) : flight.promise);
         continue;
       }
       const explanation: MissExplanation =
@@ -462,7 +221,7 @@ class TierCache implements Cache {
             item.flight = own;
             return item.answer;
           },
-          this.#counterOf(note, now),
+          missPath.counterOf(this.#view, note, now),
         );
         results.set(item.key, flight.promise);
       }
@@ -728,27 +487,6 @@ class TierCache implements Cache {
 
   #argumentError(key: unknown): Error | undefined {
     return this.#view.argumentError(key);
-  }
-}
-
-/**
- * A caller's private copy of a cached value (`copyOnRead`). A value that cannot be copied (too deeply
- * nested for structuredClone, say) is an InvalidValueError, never a raw DataCloneError or RangeError.
- */
-function copyOut<T>(key: string, value: T): T {
-  try {
-    return structuredClone(value);
-  } catch (cause) {
-    throw new InvalidValueError(key, 'copyOnRead is on and the cached value cannot be structured-cloned.', cause);
-  }
-}
-
-/** {@link copyOut} as a promise (the L1-hit path must reject, not throw). */
-function copiedOut<T>(key: string, value: T): Promise<T> {
-  try {
-    return Promise.resolve(copyOut(key, value));
-  } catch (error) {
-    return Promise.reject(error);
   }
 }
 
