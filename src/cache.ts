@@ -4,30 +4,22 @@
  */
 
 import type { BatchLoader, Cache, CacheEvents, HotKey, Loader } from './cache/api.js';
+import * as batch from './cache/batch.js';
 import { copiedOut, copyOut } from './cache/copy-out.js';
-import { BatchKey, batchValues, type FlightNote, type LoadJob, MissNote } from './cache/jobs.js';
-import * as runner from './cache/load-runner.js';
 import * as missPath from './cache/miss-path.js';
 import * as refresher from './cache/refresher.js';
 import { View } from './cache/view.js';
 import * as writePath from './cache/write-path.js';
-import { CacheCore, type MissExplanation, type WriteOutcome } from './core.js';
-import { CacheClosedError, ConfigError, LoaderError, OverloadedError, TimeoutError } from './errors.js';
-import { type LoadSettled, raceTimeouts, XFETCH_HORIZON, xfetchFires } from './freshness.js';
+import { CacheCore, type WriteOutcome } from './core.js';
+import { CacheClosedError, ConfigError } from './errors.js';
+import { XFETCH_HORIZON, xfetchFires } from './freshness.js';
 import type { HotKeyDetector } from './hotkeys/detector.js';
 import { isShortKey, namespaceSegments, physicalKey, splitPhysicalKey } from './keys.js';
 import { type MemoryTier, MISS } from './memory/memory-tier.js';
 import { getOrLoadTracing, setTracing, type TraceContext } from './metrics/channels.js';
 import { HIT_SAMPLE_EVERY } from './metrics/latency.js';
 import { type CacheStats, type Counters, snapshot } from './metrics/stats.js';
-import {
-  type CacheOptions,
-  type CallOptions,
-  resolveCallOptions,
-  resolveOptions,
-  type WriteSettings,
-} from './options.js';
-import { StaleCopy } from './stampede/single-flight.js';
+import { type CacheOptions, type CallOptions, resolveOptions } from './options.js';
 
 /**
  * Key of an internal method (not public API) that lists each namespace's own counters, for exporters
@@ -159,191 +151,12 @@ class TierCache implements Cache {
     return writePath.invalidateTags(this.#view, tags);
   }
 
-  async getOrLoadMany<T>(
+  getOrLoadMany<T>(
     keys: readonly string[],
     loadMany: BatchLoader<T>,
     options?: CallOptions,
   ): Promise<(T | undefined)[]> {
-    const core = this.#core;
-    if (!Array.isArray(keys)) throw new ConfigError('keys', 'getOrLoadMany needs an array of keys.');
-    if (typeof loadMany !== 'function') {
-      throw new ConfigError(
-        'loadMany',
-        `getOrLoadMany needs a function (keys) => Map of values, got ${typeof loadMany}.`,
-      );
-    }
-    for (const key of keys) this.#check(key);
-    const settings = resolveCallOptions(core.options, options);
-    const now = this.#clock.now();
-    const counters = this.#counters;
-    const l1 = this.#l1;
-    // Per key, exactly what getOrLoad does: a fresh L1 copy answers; a copy past its TTL is a miss that
-    // keeps the copy as fail-safe's fallback; a key already loading is joined.
-    const results = new Map<string, Promise<unknown> | unknown>();
-    const batch: BatchKey[] = [];
-    for (const key of new Set(keys)) {
-      const physical = physicalKey(this.#prefix, key);
-      let stale: StaleCopy | undefined;
-      if (l1 !== undefined) {
-        const value = l1.get(physical, now);
-        if (value !== MISS && now < l1.freshUntil) {
-          counters.l1Hits++;
-          results.set(key, value);
-          continue;
-        }
-        if (value !== MISS) stale = new StaleCopy(value, l1.expiresAt);
-        counters.l1Misses++;
-      }
-      const flight = core.flights.get(physical);
-      if (flight !== undefined) {
-        counters.collapsed++;
-        (flight.note as FlightNote).callers++;
-        results.set(key, flight.background ? missPath.joinLate(this.#view, flight, key) : flight.promise);
-        continue;
-      }
-      const explanation: MissExplanation =
-        stale === undefined
-          ? core.explainMiss(physical)
-          : { cause: 'expired', at: l1?.freshUntil ?? now, evictionsSince: 0 };
-      batch.push(new BatchKey(key, physical, stale, explanation));
-    }
-    if (batch.length > 0) {
-      // One flight per key, so concurrent getOrLoad calls join them; the batch answers each.
-      for (const item of batch) {
-        // The batch counts its own read of each key; `callers` counts getOrLoad calls that join it.
-        const note = new MissNote(item.explanation);
-        note.callers = 0;
-        const flight = core.flights.start(
-          item.physical,
-          (own) => {
-            own.note = note;
-            own.stale = item.stale;
-            item.flight = own;
-            return item.answer;
-          },
-          missPath.counterOf(this.#view, note, now),
-        );
-        results.set(item.key, flight.promise);
-      }
-      void this.#runBatch(batch, loadMany, settings, now);
-    }
-    const values = await Promise.all(keys.map((key) => results.get(key)));
-    return (
-      core.options.copyOnRead ? values.map((v, i) => (v === undefined ? v : copyOut(keys[i] as string, v))) : values
-    ) as (T | undefined)[];
-  }
-
-  /**
-   * The batch behind getOrLoadMany: L2 for every key (one round trip per node), then **one** `loadMany`
-   * for the keys still missing — under the same load limit, soft and hard timeouts and fail-safe as a
-   * single load, judged per key (a key with a stale copy is answered with it past `softTimeout`; the
-   * batch goes on in the background and stores what it loads).
-   */
-  async #runBatch<T>(batch: BatchKey[], loadMany: BatchLoader<T>, settings: WriteSettings, now: number): Promise<void> {
-    const core = this.#core;
-    const counters = this.#counters;
-    let missing = batch;
-    if (core.options.l2 !== undefined) {
-      // Issued in one tick: the client pipelines them.
-      const found = await Promise.all(
-        batch.map((item) =>
-          core.readShared(counters, item.physical, item.key, item.flight, false, true).catch((error: unknown) => {
-            item.fail(error);
-            return undefined;
-          }),
-        ),
-      );
-      missing = [];
-      batch.forEach((item, i) => {
-        // (undefined: the lookup failed, and the key's callers have its error already)
-        if (found[i] === MISS) missing.push(item);
-        else if (found[i] !== undefined) {
-          counters.l2Hits++;
-          item.succeed(found[i]);
-        }
-      });
-    }
-    for (const item of missing) core.recordMiss(counters, item.explanation, now);
-    if (missing.length === 0) return;
-    const { maxConcurrentLoads, softTimeoutMs, hardTimeoutMs, backgroundCompletion } = core.options;
-    if (core.loading >= maxConcurrentLoads) {
-      counters.overloaded++;
-      for (const item of missing) {
-        if (item.stale !== undefined) this.#serveBatchStale(item, item.job(settings));
-        else item.fail(new OverloadedError(item.key, maxConcurrentLoads));
-      }
-      return;
-    }
-    const controller = new AbortController();
-    const running = this.#runBatchLoader(
-      missing.map((item) => item.key),
-      loadMany,
-      controller,
-    );
-    let aborted = false;
-    for (const item of missing) {
-      const job = item.job(settings);
-      const soft = item.stale === undefined ? Number.POSITIVE_INFINITY : softTimeoutMs;
-      void raceTimeouts(running, soft, hardTimeoutMs).then((outcome) => {
-        if (outcome === 'soft' || outcome === 'hard') {
-          counters.loadTimeouts++;
-          if (outcome === 'hard' && !backgroundCompletion && !aborted) {
-            aborted = true;
-            controller.abort(new TimeoutError(item.key, hardTimeoutMs));
-          }
-          if (item.stale !== undefined) this.#serveBatchStale(item, job);
-          else item.fail(new TimeoutError(item.key, hardTimeoutMs));
-          return;
-        }
-        if (!outcome.ok) {
-          if (item.stale !== undefined) this.#serveBatchStale(item, job);
-          else item.fail(new LoaderError(item.key, outcome.error));
-        }
-      });
-      // Stored when the batch answers, whether or not this key's callers were answered already (a soft
-      // timeout lets the batch complete in the background, like a single load).
-      void running.then((settled) => {
-        if (!settled.ok || aborted) return;
-        const value = settled.value.get(item.key);
-        item.succeed(
-          runner.store(this.#view, job, { value, ttlOverride: undefined, delta: settled.delta, tags: undefined }),
-        );
-      });
-    }
-  }
-
-  /** Answers a batch key with its stale copy (fail-safe), counted for the batch's own read of it. */
-  #serveBatchStale(item: BatchKey, job: LoadJob<unknown>): void {
-    this.#counters.staleServed++;
-    item.succeed(runner.serveStale(this.#view, job));
-  }
-
-  /** Calls `loadMany` under the load count, counting and timing it; settles with its outcome, never rejects. */
-  async #runBatchLoader<T>(
-    keys: string[],
-    loadMany: BatchLoader<T>,
-    controller: AbortController,
-  ): Promise<LoadSettled<ReadonlyMap<string, T>>> {
-    const core = this.#core;
-    const counters = this.#counters;
-    core.controllers.add(controller);
-    core.loading++;
-    counters.loads++;
-    const started = performance.now();
-    const startedAt = this.#clock.now();
-    try {
-      const loaded = await loadMany([...keys], { signal: controller.signal });
-      const values = batchValues<T>(loaded);
-      core.latency?.load(true, started, this.#label);
-      return { ok: true, value: values, ttlOverride: undefined, delta: this.#clock.now() - startedAt, tags: undefined };
-    } catch (error) {
-      counters.loadErrors++;
-      core.latency?.load(false, started, this.#label);
-      return { ok: false, error };
-    } finally {
-      core.loading--;
-      core.controllers.delete(controller);
-    }
+    return batch.getOrLoadMany(this.#view, keys, loadMany, options);
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
