@@ -66,7 +66,7 @@ export type WriteOutcome = 'stored' | 'invalidated' | 'deferred';
 /** Most namespace paths with counters of their own; further paths share one overflow entry. */
 export const MAX_NAMESPACE_COUNTERS = 1000;
 /** The label of the counters shared by namespaces past {@link MAX_NAMESPACE_COUNTERS}. */
-export const OVERFLOW_NAMESPACE = '/…';
+const OVERFLOW_NAMESPACE = '/…';
 
 /** When and for how long a value was written. */
 export interface Written {

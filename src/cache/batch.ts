@@ -192,24 +192,10 @@ export async function runBatchLoader<T>(
   loadMany: BatchLoader<T>,
   controller: AbortController,
 ): Promise<LoadSettled<ReadonlyMap<string, T>>> {
-  const core = view.core;
-  const counters = view.counters;
-  core.controllers.add(controller);
-  core.loading++;
-  counters.loads++;
-  const started = performance.now();
-  const startedAt = view.clock.now();
-  try {
-    const loaded = await loadMany([...keys], { signal: controller.signal });
-    const values = batchValues<T>(loaded);
-    core.latency?.load(true, started, view.label);
-    return { ok: true, value: values, ttlOverride: undefined, delta: view.clock.now() - startedAt, tags: undefined };
-  } catch (error) {
-    counters.loadErrors++;
-    core.latency?.load(false, started, view.label);
-    return { ok: false, error };
-  } finally {
-    core.loading--;
-    core.controllers.delete(controller);
-  }
+  const settled = await runner.runCounted(view, controller, async () =>
+    batchValues<T>(await loadMany([...keys], { signal: controller.signal })),
+  );
+  return settled.ok
+    ? { ok: true, value: settled.value, ttlOverride: undefined, delta: settled.delta, tags: undefined }
+    : settled;
 }

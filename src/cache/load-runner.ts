@@ -94,14 +94,44 @@ export function completeInBackground<T>(view: View, job: LoadJob<T>, running: Pr
     .promise.catch(() => {});
 }
 
-/** Calls the loader, counting and timing it; settles with its outcome, never rejects. */
-export async function runLoader<T>(view: View, job: LoadJob<T>, controller: AbortController): Promise<LoadSettled<T>> {
-  const { flight, key, loader } = job;
+/** How a counted loader call ended: its value and how long it took on the cache's clock, or its error. */
+export type CountedCall<V> =
+  | { readonly ok: true; readonly value: V; readonly delta: number }
+  | { readonly ok: false; readonly error: unknown };
+
+/**
+ * Runs one loader call — a single load or a batch — under the load count and the close signal, counted
+ * and timed; settles, never rejects.
+ */
+export async function runCounted<V>(
+  view: View,
+  controller: AbortController,
+  call: () => V | PromiseLike<V>,
+): Promise<CountedCall<V>> {
   const core = view.core;
-  const counters = view.counters;
   core.controllers.add(controller);
   core.loading++;
-  counters.loads++;
+  view.counters.loads++;
+  const started = performance.now();
+  // The load time XFetch weighs is read off the cache's clock, like the expiries it is compared with.
+  const startedAt = view.clock.now();
+  try {
+    const value = await call();
+    core.latency?.load(true, started, view.label);
+    return { ok: true, value, delta: view.clock.now() - startedAt };
+  } catch (error) {
+    view.counters.loadErrors++;
+    core.latency?.load(false, started, view.label);
+    return { ok: false, error };
+  } finally {
+    core.loading--;
+    core.controllers.delete(controller);
+  }
+}
+
+/** Calls the loader with its context (`setTtl`, `setTags`, `stale`, `signal`); settles, never rejects. */
+export async function runLoader<T>(view: View, job: LoadJob<T>, controller: AbortController): Promise<LoadSettled<T>> {
+  const { flight, key, loader } = job;
   let ttlOverride: number | undefined;
   let tags: readonly string[] | undefined;
   const context: LoaderContext = {
@@ -115,23 +145,12 @@ export async function runLoader<T>(view: View, job: LoadJob<T>, controller: Abor
     },
     stale: flight.stale?.value,
   };
-  const started = performance.now();
-  // The load time XFetch weighs is read off the cache's clock, like the expiries it is compared with.
-  const startedAt = view.clock.now();
-  try {
-    const value = await (loadTracing.start.hasSubscribers
+  const settled = await runCounted(view, controller, () =>
+    loadTracing.start.hasSubscribers
       ? loadTracing.tracePromise(async () => loader(context), { key, namespace: view.label })
-      : loader(context));
-    core.latency?.load(true, started, view.label);
-    return { ok: true, value, ttlOverride, delta: view.clock.now() - startedAt, tags };
-  } catch (error) {
-    counters.loadErrors++;
-    core.latency?.load(false, started, view.label);
-    return { ok: false, error };
-  } finally {
-    core.loading--;
-    core.controllers.delete(controller);
-  }
+      : loader(context),
+  );
+  return settled.ok ? { ok: true, value: settled.value, ttlOverride, delta: settled.delta, tags } : settled;
 }
 
 /** Stores a loaded value in L1 and L2, unless the cache closed or a write superseded the load. */

@@ -45,11 +45,6 @@ export class View {
     this.graceMs = core.options.graceMs;
   }
 
-  /** A caller's key as the tiers see it. */
-  physical(key: string): string {
-    return physicalKey(this.prefix, key);
-  }
-
   /** A call's tags as physical tags: namespaced and escaped exactly like keys, so no two namespaces share one. */
   physicalTags(tags: readonly string[] | undefined): readonly string[] {
     if (tags === undefined || tags.length === 0) return NO_TAGS;

@@ -62,11 +62,6 @@ export class FaultProxy {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Connections open now. */
-  get connections(): number {
-    return this.#links.size;
-  }
-
   /** Holds every byte (both ways) of the connections in `scope` until {@link heal}. */
   blackhole(scope: FaultScope = 'all'): void {
     this.#mode = 'blackhole';
