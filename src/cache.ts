@@ -3,14 +3,14 @@
  * knows how a tier stores things; it decides what to look up, who loads, and what to store.
  */
 
-import type { BatchLoader, Cache, CacheEvents, HotKey, Loader } from './cache/api.js';
+import type { BatchLoader, Cache, CacheEvents, HotKey, Loader, WriteOutcome } from './cache/api.js';
 import * as batch from './cache/batch.js';
 import { copiedOut, copyOut } from './cache/copy-out.js';
 import * as missPath from './cache/miss-path.js';
 import * as refresher from './cache/refresher.js';
 import { View } from './cache/view.js';
 import * as writePath from './cache/write-path.js';
-import { CacheCore, type WriteOutcome } from './core.js';
+import { CacheCore } from './core.js';
 import { CacheClosedError, ConfigError } from './errors.js';
 import { XFETCH_HORIZON, xfetchFires } from './freshness.js';
 import type { HotKeyDetector } from './hotkeys/detector.js';
@@ -19,7 +19,8 @@ import { type MemoryTier, MISS } from './memory/memory-tier.js';
 import { getOrLoadTracing, setTracing, type TraceContext } from './metrics/channels.js';
 import { HIT_SAMPLE_EVERY } from './metrics/latency.js';
 import { type CacheStats, type Counters, snapshot } from './metrics/stats.js';
-import { type CacheOptions, type CallOptions, resolveOptions } from './options.js';
+import { resolveOptions } from './options/resolve.js';
+import type { CacheOptions, CallOptions } from './options.js';
 
 /**
  * Key of an internal method (not public API) that lists each namespace's own counters, for exporters
@@ -74,9 +75,9 @@ class TierCache implements Cache {
     this.#copyOnRead = core.options.copyOnRead;
     this.#beta = core.options.beta;
     this.#aheadMs = core.options.refreshAhead?.windowMs ?? 0;
-    this.#hotAheadMs = core.hotL1TtlMs * HOT_AHEAD;
+    this.#hotAheadMs = core.hot.l1TtlMs * HOT_AHEAD;
     this.#graceMs = core.options.graceMs;
-    this.#detector = core.hotKeys;
+    this.#detector = core.hot.detector;
     this.#sampleEvery = core.options.hotKeys?.sampleEvery ?? 0;
     // Off: a countdown that never reaches zero in practice (2⁵³ reads).
     this.#untilSample = this.#detector === undefined ? Number.MAX_SAFE_INTEGER : 1;
@@ -235,10 +236,10 @@ class TierCache implements Cache {
   hotKeys(): HotKey[] {
     const core = this.#core;
     const settings = core.options.hotKeys;
-    if (core.hotKeys === undefined || settings === undefined) return [];
+    if (core.hot.detector === undefined || settings === undefined) return [];
     const prefix = this.#prefix;
     const hot: HotKey[] = [];
-    for (const estimate of core.hotKeys.hot(this.#clock.now(), settings.minRate, settings.minShare)) {
+    for (const estimate of core.hot.detector.hot(this.#clock.now(), settings.minRate, settings.minShare)) {
       if (prefix !== '' && !estimate.key.startsWith(prefix)) continue;
       const { namespace, key } = splitPhysicalKey(estimate.key);
       hot.push({ key, namespace: `/${namespace.join('/')}`, rate: estimate.rate, share: estimate.share });
@@ -253,10 +254,10 @@ class TierCache implements Cache {
     if (warning !== undefined) core.events.emit('lowHitRate', warning);
     return snapshot(
       this.#label,
-      core.sumUnder(this.#segments),
+      core.namespaces.sumUnder(this.#segments),
       core.l1,
       core.options.l2 === undefined ? undefined : { name: core.options.l2.name, pending: core.unconfirmedKeys },
-      core.bus === undefined ? undefined : { ...core.bus },
+      core.invalidation.bus === undefined ? undefined : { ...core.invalidation.bus },
       core.flights.size,
       core.latency?.summaries(),
       core.health?.report(now),
@@ -265,9 +266,7 @@ class TierCache implements Cache {
 
   /** Each namespace's own counters (not including nested ones), by label. Internal. */
   [NAMESPACE_COUNTERS](): ReadonlyMap<string, Readonly<Counters>> {
-    const result = new Map<string, Counters>();
-    for (const [label, entry] of this.#core.namespaces) result.set(label, entry.counters);
-    return result;
+    return this.#core.namespaces.byLabel();
   }
 
   on<E extends keyof CacheEvents>(event: E, listener: CacheEvents[E]): void {

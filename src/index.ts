@@ -5,9 +5,16 @@
  * @packageDocumentation
  */
 
-export type { BatchLoader, Cache, CacheEvents, HotKey, Loader, LoaderContext } from './cache/api.js';
+export type {
+  BatchLoader,
+  Cache,
+  CacheEvents,
+  HotKey,
+  Loader,
+  LoaderContext,
+  WriteOutcome,
+} from './cache/api.js';
 export { createCache } from './cache.js';
-export type { WriteOutcome } from './core.js';
 export type { Envelope } from './entry.js';
 export {
   CacheClosedError,
@@ -22,24 +29,24 @@ export {
   TimeoutError,
   ValueTooLargeError,
 } from './errors.js';
+export type { BreakerState } from './guard/circuit-breaker.js';
 export { estimateSize } from './memory/weigher.js';
 export { CHANNELS, type LatencyMessage, type TraceContext } from './metrics/channels.js';
 export type { Diagnosis, DiagnosisCause, HealthReport } from './metrics/health.js';
 export type { GetOrLoadOutcome, LatencySummaries, LatencySummary } from './metrics/latency.js';
 export { type PrometheusOptions, type PrometheusRegistration, registerPrometheus } from './metrics/prometheus.js';
 export type { CacheStats, MemoryTierStats, MissCauses } from './metrics/stats.js';
-export {
-  type CacheOptions,
-  type CallOptions,
-  type Clock,
-  DEFAULTS,
-  type Duration,
-  type HealthOptions,
-  type HotKeyOptions,
-  type MemoryTierOptions,
-  parseDuration,
+export { DEFAULTS } from './options/resolve.js';
+export { parseDuration } from './options/validate.js';
+export type {
+  CacheOptions,
+  CallOptions,
+  Clock,
+  Duration,
+  HealthOptions,
+  HotKeyOptions,
+  MemoryTierOptions,
 } from './options.js';
-export type { BreakerState } from './redis/circuit-breaker.js';
 export type { RedisClient, RedisClusterClient, RedisSentinelClient, SentinelTarget } from './redis/client.js';
 export { createRedisTier, RedisTier, type RedisTierCounters, type RedisTierOptions } from './redis/redis-tier.js';
 export type {

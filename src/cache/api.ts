@@ -2,7 +2,6 @@
  * The public API's types: the cache, its loaders and events. The implementation is `cache.ts` (the
  * facade) and the paths in this folder; this file holds only what a caller sees.
  */
-import type { WriteOutcome } from '../core.js';
 import type { HealthReport } from '../metrics/health.js';
 import type { CacheStats } from '../metrics/stats.js';
 import type { CallOptions, Duration } from '../options.js';
@@ -146,3 +145,15 @@ export interface Cache {
   /** An isolated view: its keys never meet the keys of the parent or of other namespaces. Nestable. */
   namespace(name: string): Cache;
 }
+
+/**
+ * What a write did, as `set` and `writeThrough` report it:
+ *
+ * - `'stored'`: every tier holds the value (or there is no shared tier);
+ * - `'invalidated'`: another write raced this one in the shared tier, and nobody can tell whose database
+ *   write landed last, so the key was removed everywhere instead; the next read loads;
+ * - `'deferred'`: the shared tier did not confirm the write (down, or timed out): this instance holds the
+ *   value, and the key is removed from the shared tier as soon as it answers again, so no instance
+ *   keeps serving what the write replaced.
+ */
+export type WriteOutcome = 'stored' | 'invalidated' | 'deferred';

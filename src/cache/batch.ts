@@ -11,7 +11,8 @@ import { ConfigError, LoaderError, OverloadedError, TimeoutError } from '../erro
 import { type LoadSettled, raceTimeouts } from '../freshness.js';
 import { physicalKey } from '../keys.js';
 import { MISS } from '../memory/memory-tier.js';
-import { type CallOptions, resolveCallOptions, type WriteSettings } from '../options.js';
+import { resolveCallOptions, type WriteSettings } from '../options/resolve.js';
+import type { CallOptions } from '../options.js';
 import { StaleCopy } from '../stampede/single-flight.js';
 import type { BatchLoader } from './api.js';
 import { copyOut } from './copy-out.js';

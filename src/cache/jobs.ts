@@ -4,10 +4,28 @@
  * burst where they all survived a young collection (see stampede/single-flight.ts).
  */
 import type { MissExplanation } from '../core.js';
-import type { WriteSettings } from '../options.js';
+import type { WriteSettings } from '../options/resolve.js';
 import type { HeldLock } from '../stampede/held-lock.js';
 import type { Flight, StaleCopy } from '../stampede/single-flight.js';
 import type { Loader } from './api.js';
+
+/** What kind of shared-tier write `CacheCore.writeShared` makes (see there). */
+export type SharedWrite =
+  | { readonly kind: 'write' }
+  | { readonly kind: 'writeThrough'; readonly version: string | undefined; readonly tagEpoch: string | undefined }
+  | { readonly kind: 'load'; readonly version: string | undefined; readonly fence: string | undefined };
+
+/** When and for how long a value was written. */
+export interface Written {
+  readonly at: number;
+  readonly ttl: number;
+  /** End of freshness. */
+  readonly expiresAt: number;
+  /** How long the load took (0 for a `set`). */
+  readonly delta: number;
+  /** The physical tags it carries (none: empty). */
+  readonly tags: readonly string[];
+}
 
 /** One load to run: the flight it serves, the key (physical and as the caller gave it), how, and the TTLs. */
 export interface LoadJob<T> {

@@ -5,14 +5,17 @@
  * version, the lock's token and the tags' epoch (core.ts `writeShared`, `fenceTags`).
  */
 
-import type { Written } from '../core.js';
 import { InvalidValueError, LoaderError, OverloadedError, TimeoutError, ValueTooLargeError } from '../errors.js';
 import { type LoadSettled, raceTimeouts } from '../freshness.js';
 import { loadTracing } from '../metrics/channels.js';
-import { checkTags, type Duration, parseDuration } from '../options.js';
+import { checkTags } from '../options/resolve.js';
+import { parseDuration } from '../options/validate.js';
+import type { Duration } from '../options.js';
 import type { SharedTier } from '../tier.js';
 import type { LoaderContext } from './api.js';
+import type { Written } from './jobs.js';
 import { type FlightNote, type LoadJob, MissJob } from './jobs.js';
+import { fenceTags, tagShared } from './tags.js';
 import type { View } from './view.js';
 
 /**
@@ -183,7 +186,7 @@ export async function store<T>(
     return value;
   }
   // A tagged value: its tags must not have been invalidated since the load began (tag fencing).
-  const fenced = await core.fenceTags(counters, physical, written, flight.tagEpoch);
+  const fenced = await fenceTags(core, counters, physical, written, flight.tagEpoch);
   if (fenced === 'invalidated') return value;
   // Waiters (and, with the distributed lock, other instances) are released once L2 holds the value.
   const outcome =
@@ -195,7 +198,7 @@ export async function store<T>(
           fence: job.lock?.token,
         });
   if (outcome === 'invalidated') return value;
-  await core.tagShared(counters, physical, written);
+  await tagShared(core, counters, physical, written);
   // A load that finished after its callers got a stale copy: other instances may be serving that copy
   // (fail-safe backoff); tell them a newer value is there.
   if (flight.background && outcome === 'stored') core.publish('delete', physical);

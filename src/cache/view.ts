@@ -35,7 +35,7 @@ export class View {
     this.segments = segments;
     this.prefix = namespacePrefix(segments);
     this.label = `/${segments.join('/')}`;
-    this.counters = core.countersFor(this.label, segments);
+    this.counters = core.namespaces.for(this.label, segments);
     this.l1 = core.l1;
     this.clock = core.options.clock;
     this.maxKeyLength = core.options.maxKeyLength;

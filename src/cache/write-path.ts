@@ -4,10 +4,14 @@
  * conditionally (versions; see core.ts `writeShared`), and is published on the bus; a write the shared
  * tier did not confirm is remembered for repair (`repair.ts`).
  */
-import type { SharedWrite, WriteOutcome } from '../core.js';
+
 import { CacheClosedError, ConfigError } from '../errors.js';
 import { physicalKey } from '../keys.js';
-import { type CallOptions, checkTags, resolveCallOptions } from '../options.js';
+import { checkTags, resolveCallOptions } from '../options/resolve.js';
+import type { CallOptions } from '../options.js';
+import type { WriteOutcome } from './api.js';
+import type { SharedWrite } from './jobs.js';
+import { tagShared, takeTag } from './tags.js';
 import type { View } from './view.js';
 
 /** A plain write to the shared tier (`set`). */
@@ -46,7 +50,7 @@ export async function write(
     throw error;
   }
   if (outcome === 'invalidated') core.untag(physical);
-  else await core.tagShared(view.counters, physical, written);
+  else await tagShared(core, view.counters, physical, written);
   core.publish('delete', physical);
   return outcome;
 }
@@ -143,7 +147,7 @@ export async function invalidateTags(view: View, tags: readonly string[]): Promi
   const prefix = view.prefix;
   core.flights.supersede(prefix === '' ? undefined : (physical) => physical.startsWith(prefix));
   for (const tag of view.physicalTags(tags)) {
-    const taken = await core.takeTag(counters, tag);
+    const taken = await takeTag(core, counters, tag);
     // Other instances drop what they cached with the tag, including values only their L1 holds.
     core.publish('tag', tag);
     for (const key of taken.local) (taken.shared === undefined ? unasked : local).add(key);

@@ -18,6 +18,36 @@
 
 import { extended } from '../typed-arrays.js';
 
+/** Removals remembered per unit of L1 capacity: enough to estimate the hit rate at 4× the capacity. */
+const REMOVAL_LOG_FACTOR = 3;
+/** Removal log size for an L1 bounded only by bytes (its entry count is unknown up front). */
+const REMOVAL_LOG_DEFAULT = 30_000;
+/** The removal log never grows past this many keys (~40 MB). */
+const REMOVAL_LOG_MAX = 1_000_000;
+/**
+ * Heap bytes per remembered removal (typed-array slots and an index entry, measured ~70): an L1 bounded by
+ * bytes spends at most a quarter of `maxBytes` on its log, so the whole cache stays within 2× of it.
+ */
+const REMOVAL_LOG_BYTES_PER_KEY = 4 * 80;
+/** A log smaller than this cannot say anything useful; its cost is fixed and small (~80 KB). */
+const REMOVAL_LOG_MIN = 1024;
+
+/**
+ * The L1 capacity in entries the shadow estimates assume: `maxEntries`, or for an L1 bounded only by
+ * bytes (its entry count unknown up front) a third of the default log size.
+ */
+export function shadowCapacity(l1: { readonly maxEntries: number }): number {
+  return Number.isFinite(l1.maxEntries) ? l1.maxEntries : REMOVAL_LOG_DEFAULT / REMOVAL_LOG_FACTOR;
+}
+
+/** How many removals to remember for an L1 bounded by `maxEntries` and `maxBytes`. */
+export function removalLogSize(l1: { readonly maxEntries: number; readonly maxBytes: number }): number {
+  const { maxEntries, maxBytes } = l1;
+  let size = Number.isFinite(maxEntries) ? maxEntries * REMOVAL_LOG_FACTOR : REMOVAL_LOG_DEFAULT;
+  if (Number.isFinite(maxBytes)) size = Math.min(size, Math.max(REMOVAL_LOG_MIN, maxBytes / REMOVAL_LOG_BYTES_PER_KEY));
+  return Math.floor(Math.min(REMOVAL_LOG_MAX, size));
+}
+
 /** Why a key left the memory tier. */
 export type RemovalCause = 'evicted' | 'expired' | 'invalidated';
 

@@ -86,3 +86,42 @@ export function isSentinel(client: AnyRedisClient): client is RedisSentinelClien
 export function isClient(value: unknown): value is AnyRedisClient {
   return typeof value === 'object' && value !== null && typeof (value as RedisClient).get === 'function';
 }
+
+/**
+ * Closes a client the tier created. One still connecting (or reconnecting to a server that is down) is
+ * destroyed rather than asked to quit, which would wait for a connection that may never come.
+ */
+export async function closeOwnedClient(
+  client: AnyRedisClient,
+  connecting: Promise<unknown> | undefined,
+  timeoutMs: number,
+): Promise<void> {
+  if (connecting !== undefined) {
+    // node-redis cannot abort a connection attempt: a client destroyed mid-connect finishes connecting
+    // and keeps its socket. Let the attempt settle (for one call timeout at most), and make sure any
+    // socket it still opens cannot keep the process alive.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      connecting,
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    client.unref();
+  }
+  if (!client.isReady) {
+    destroyQuietly(client);
+    return;
+  }
+  await client.close().catch(() => destroyQuietly(client));
+}
+
+/** Destroys a client whatever state it is in (node-redis throws when it is not open). */
+function destroyQuietly(client: AnyRedisClient): void {
+  try {
+    client.destroy();
+  } catch {
+    // already closed
+  }
+}

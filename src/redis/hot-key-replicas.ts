@@ -20,10 +20,13 @@
  *   behind heals by itself.
  */
 import calculateSlot from 'cluster-key-slot';
+import type { Envelope } from '../entry.js';
+import type { GuardedCalls } from '../guard/guarded-calls.js';
 import type { RedisClusterClient } from './client.js';
+import { escapeKey } from './key-layout.js';
 
 /** Longest a copy lives (also bounded by the owner's entry). */
-export const COPY_TTL_MS = 2000;
+const COPY_TTL_MS = 2000;
 /** How long another instance's announcement keeps a key replicated here. */
 const ANNOUNCED_FOR_MS = 3000;
 /** How often the set of masters is compared with the one the placements were computed for. */
@@ -32,26 +35,68 @@ const TOPOLOGY_CHECK_MS = 1000;
 const MAX_SUFFIX = 1000;
 
 /** Lua: write a copy (ARGV: version, text, px) unless it holds a higher version. An empty text is a tombstone. */
-export const COPY_SCRIPT = `local current = redis.call('GET', KEYS[1])
+const COPY_SCRIPT = `local current = redis.call('GET', KEYS[1])
 if current then
   local held = tonumber(string.match(current, '^v(%d+)'))
   if held and held > tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], 'v' .. ARGV[1] .. '\\n' .. ARGV[2], 'PX', ARGV[3]) return 1`;
 
+/** What reading a copy needs of the tier: its decoder, a read of the owner, its encoder. */
+export interface CopyReader {
+  decode(raw: string): Envelope | undefined;
+  owner(key: string): Promise<{ envelope: Envelope | undefined; version: string }>;
+  encode(key: string, envelope: Envelope): string;
+}
+
 /** The hot keys of one tier and where their copies live. */
 export class HotKeyReplicas {
   readonly #cluster: RedisClusterClient;
   readonly #prefix: string;
+  readonly #calls: GuardedCalls;
   #local = new Set<string>();
   readonly #announced = new Map<string, number>();
   readonly #placements = new Map<string, string[]>();
   #masters = '';
   #checkedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(cluster: RedisClusterClient, prefix: string) {
+  constructor(cluster: RedisClusterClient, prefix: string, calls: GuardedCalls) {
     this.#cluster = cluster;
     this.#prefix = prefix;
+    this.#calls = calls;
+  }
+
+  /**
+   * A hot key's read from one of its copies; a missing copy (or a tombstone, or a copy's node failing)
+   * reads the owner and repairs the copy in the background.
+   */
+  async read(key: string, copy: string, tier: CopyReader): Promise<Envelope | undefined> {
+    const raw = await this.#calls.call('GET copy', key, () => this.#cluster.get(copy)).catch(() => null);
+    const parsed = raw === null ? undefined : parseCopy(String(raw));
+    if (parsed !== undefined && parsed.text !== '') {
+      const envelope = tier.decode(parsed.text);
+      if (envelope !== undefined) return envelope;
+    }
+    const { envelope, version } = await tier.owner(key);
+    const ttlMs = Math.min(COPY_TTL_MS, (envelope?.expiresAt ?? 0) - Date.now());
+    if (envelope !== undefined && ttlMs > 0) {
+      const args = [version, tier.encode(key, envelope), String(Math.max(1, Math.ceil(ttlMs)))];
+      void this.#calls
+        .call('repair', key, () => this.#cluster.eval(COPY_SCRIPT, { keys: [copy], arguments: args }))
+        .catch(() => undefined);
+    }
+    return envelope;
+  }
+
+  /** After a write moved a key's version to `version`: if the key is hot, tombstones its copies. */
+  async tombstone(key: string, version: string, now: number): Promise<void> {
+    if (!this.isHot(key, now)) return;
+    const args = [version, '', String(COPY_TTL_MS)];
+    await Promise.all(
+      this.copies(escapeKey(key), now).map((copy) =>
+        this.#calls.call('tombstone', key, () => this.#cluster.eval(COPY_SCRIPT, { keys: [copy], arguments: args })),
+      ),
+    );
   }
 
   /** Replaces this instance's own hot keys. */

@@ -6,8 +6,8 @@
  * machine (both pipelining), and tiercache over it at ~1.3× tiercache over ioredis. Its Cluster client
  * routes by slot, reaches each master for SCAN, and moves its pub/sub connection when a node goes.
  *
- * - Every call has a timeout and goes through a circuit breaker, so a slow or dead server costs a
- *   bounded wait at most `failures` times, then nothing until a trial call succeeds.
+ * - Every call has a timeout and goes through a circuit breaker (`guard/guarded-calls.ts`), so a slow or
+ *   dead server costs a bounded wait at most `failures` times, then nothing until a trial call succeeds.
  * - Values are envelopes (`entry.ts`): bytes that do not decode are a miss, counted in `corrupt`,
  *   never an exception; the next fill overwrites them.
  * - Keys are `<prefix><escaped physical key>` (`key-layout.ts`): no caller's braces become a hash tag.
@@ -24,12 +24,15 @@ import { randomUUID } from 'node:crypto';
 import { ErrorReply } from '@redis/client';
 import { decodeEnvelope, type Envelope, encodeEnvelope } from '../entry.js';
 import { ConfigError, TierUnavailableError } from '../errors.js';
-import { type Clock, type Duration, parseDuration } from '../options.js';
+import type { BreakerState } from '../guard/circuit-breaker.js';
+import { type CallCounters, GuardedCalls } from '../guard/guarded-calls.js';
+import { parseDuration } from '../options/validate.js';
+import type { Clock, Duration } from '../options.js';
 import type { BusEvent, InvalidationMessage, LockHandle, SharedTier } from '../tier.js';
 import { RedisBus } from './bus.js';
-import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
 import {
   type AnyRedisClient,
+  closeOwnedClient,
   isClient,
   isCluster,
   isSentinelTarget,
@@ -39,8 +42,7 @@ import {
   type RedisSentinelClient,
   type SentinelTarget,
 } from './client.js';
-import { Deadlines } from './deadlines.js';
-import { COPY_SCRIPT, COPY_TTL_MS, HotKeyReplicas, parseCopy } from './hot-key-replicas.js';
+import { type CopyReader, HotKeyReplicas } from './hot-key-replicas.js';
 import {
   checkPrefix,
   escapeKey,
@@ -53,6 +55,7 @@ import {
   tagStampKey,
   versionKey,
 } from './key-layout.js';
+import { scanAndUnlink } from './scan-clear.js';
 import {
   EXTEND_SCRIPT,
   LOAD_VERSION_TTL_MS,
@@ -86,21 +89,12 @@ export interface RedisTierOptions {
 }
 
 /** Counters of a {@link RedisTier}. */
-export interface RedisTierCounters {
+export interface RedisTierCounters extends CallCounters {
   hits: number;
   misses: number;
   /** Reads whose bytes did not decode (counted as misses too). */
   corrupt: number;
-  /** Calls that failed: error, timeout, or refused by the open breaker. */
-  errors: number;
-  timeouts: number;
 }
-
-const SCAN_COUNT = 1000;
-/** Deadlines are checked this many times per timeout: a call fails within 1¼ × its timeout. */
-const SWEEPS_PER_TIMEOUT = 4;
-/** Never check more often than this. */
-const MIN_SWEEP_MS = 5;
 
 const DEFAULTS = {
   prefix: 'tiercache:',
@@ -116,34 +110,39 @@ export class RedisTier implements SharedTier {
   readonly counters: RedisTierCounters = { hits: 0, misses: 0, corrupt: 0, errors: 0, timeouts: 0 };
   readonly #client: AnyRedisClient;
   readonly #owned: boolean;
-  /** While a client the tier created is connecting, calls wait for it (bounded by their timeout). */
-  #connecting: Promise<unknown> | undefined;
   #closed = false;
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
-  readonly #breaker: CircuitBreaker;
+  /** Every command runs under the timeout and the breaker (see `guard/guarded-calls.ts`). */
+  readonly #calls: GuardedCalls;
   readonly #bus: RedisBus;
   /** Hot-key copies on other masters; only on a Cluster. */
   readonly #replicas: HotKeyReplicas | undefined;
-  readonly #deadlines = new Deadlines();
-  readonly #sweepMs: number;
-  #sweeper: NodeJS.Timeout | undefined;
   /** {@link RedisTier.#decode}, bound once (not a closure per read). */
   readonly #decodeRaw = (raw: string | Buffer | null): Envelope | undefined => this.#decode(raw);
+  /** What a hot key's copy read needs of the tier. */
+  readonly #copyReader: CopyReader = {
+    decode: (raw) => this.#decode(raw),
+    owner: (key) => this.getVersioned(key),
+    encode: (key, envelope) => encodeEnvelope(key, envelope, this.#maxBytes),
+  };
 
   constructor(options: RedisTierOptions) {
     // Every option is checked before a client is created: a rejected option must not leave a connection.
     this.#prefix = checkPrefix(options.prefix ?? DEFAULTS.prefix, 'prefix');
     this.#timeoutMs = parseDuration(options.timeout ?? DEFAULTS.timeout, 'timeout');
-    this.#sweepMs = Math.max(MIN_SWEEP_MS, Math.floor(this.#timeoutMs / SWEEPS_PER_TIMEOUT));
     this.#maxBytes = options.maxEntryBytes ?? DEFAULTS.maxEntryBytes;
-    this.#breaker = new CircuitBreaker(
+    this.#calls = new GuardedCalls(
       {
-        failures: options.breakerFailures ?? DEFAULTS.breakerFailures,
-        openMs: parseDuration(options.breakerOpen ?? DEFAULTS.breakerOpen, 'breakerOpen'),
+        tier: this.name,
+        timeoutMs: this.#timeoutMs,
+        breakerFailures: options.breakerFailures ?? DEFAULTS.breakerFailures,
+        breakerOpenMs: parseDuration(options.breakerOpen ?? DEFAULTS.breakerOpen, 'breakerOpen'),
+        clock: options.clock ?? { now: Date.now },
+        isKeyError: isKeyReplyError,
       },
-      options.clock ?? { now: Date.now },
+      this.counters,
     );
     const given = options.client;
     this.#owned = typeof given === 'string' || Array.isArray(given) || isSentinelTarget(given);
@@ -151,12 +150,7 @@ export class RedisTier implements SharedTier {
       const client = ownClient(given as string | readonly string[] | SentinelTarget);
       // A client the tier owns reports connection trouble through the breaker and counters, not logs.
       client.on('error', () => {});
-      this.#connecting = client.connect().then(
-        () => {
-          this.#connecting = undefined;
-        },
-        () => undefined,
-      );
+      this.#calls.connectingThrough(client.connect());
       this.#client = client;
     } else if (isClient(given)) {
       this.#client = given;
@@ -168,7 +162,7 @@ export class RedisTier implements SharedTier {
     }
     this.#bus = new RedisBus(this.#client, this.#prefix);
     if (isCluster(this.#client)) {
-      const replicas = new HotKeyReplicas(this.#client, this.#prefix);
+      const replicas = new HotKeyReplicas(this.#client, this.#prefix, this.#calls);
       this.#replicas = replicas;
       this.#bus.onHot = (keys) => replicas.announced(keys, Date.now());
     }
@@ -181,12 +175,12 @@ export class RedisTier implements SharedTier {
 
   /** The breaker's state now. */
   get breakerState(): BreakerState {
-    return this.#breaker.state;
+    return this.#calls.breakerState;
   }
 
   /** Times the breaker has opened. */
   get breakerOpened(): number {
-    return this.#breaker.opened;
+    return this.#calls.breakerOpened;
   }
 
   get(key: string): Promise<Envelope | undefined> {
@@ -195,18 +189,20 @@ export class RedisTier implements SharedTier {
       // Owner or one of the copies, at random: each master takes its share of the key's reads.
       const copies = replicas.copies(escapeKey(key), Date.now());
       const pick = Math.floor(Math.random() * (copies.length + 1));
-      if (pick > 0) return this.#getCopy(key, copies[pick - 1] as string);
+      if (pick > 0) return replicas.read(key, copies[pick - 1] as string, this.#copyReader);
     }
     // Decoded inside the call's own reaction: the hit path has no promise layer it can do without.
-    return this.#call('GET', key, () => this.#client.get(redisKey(this.#prefix, key)), this.#decodeRaw);
+    return this.#calls.call('GET', key, () => this.#client.get(redisKey(this.#prefix, key)), this.#decodeRaw);
   }
 
   /** The entry, its version and the tag epoch (see {@link fenceTags}), read before a load queries. */
   async getVersioned(key: string): Promise<{ envelope: Envelope | undefined; version: string; tagEpoch: string }> {
     // Two keys in one slot, and the epoch (a slot of its own on a Cluster): sent in one tick, one round trip.
     const [pair, epoch] = await Promise.all([
-      this.#call('MGET', key, () => this.#client.mGet([redisKey(this.#prefix, key), versionKey(this.#prefix, key)])),
-      this.#call('GET epoch', key, () => this.#client.get(tagEpochKey(this.#prefix))),
+      this.#calls.call('MGET', key, () =>
+        this.#client.mGet([redisKey(this.#prefix, key), versionKey(this.#prefix, key)]),
+      ),
+      this.#calls.call('GET epoch', key, () => this.#client.get(tagEpochKey(this.#prefix))),
     ]);
     if (!Array.isArray(pair) || pair.length !== 2) {
       // A reply that is not what MGET answers: the connection is not to be trusted, nor the reply.
@@ -217,7 +213,7 @@ export class RedisTier implements SharedTier {
   }
 
   async version(key: string): Promise<string> {
-    return String((await this.#call('GET', key, () => this.#client.get(versionKey(this.#prefix, key)))) ?? '0');
+    return String((await this.#calls.call('GET', key, () => this.#client.get(versionKey(this.#prefix, key)))) ?? '0');
   }
 
   #decode(raw: string | Buffer | null): Envelope | undefined {
@@ -285,40 +281,9 @@ export class RedisTier implements SharedTier {
     if (keys.length > 0) void this.#bus.publishHot(keys);
   }
 
-  /** After a write moved a hot key's version: tombstone its copies, so none serves the old value. */
+  /** After a write moved a key's version: if it is hot, tombstone its copies, so none serves the old value. */
   async #wrote(key: string, version: unknown): Promise<void> {
-    const replicas = this.#replicas;
-    if (replicas === undefined || !replicas.isHot(key, Date.now())) return;
-    const args = [String(version), '', String(COPY_TTL_MS)];
-    await Promise.all(
-      replicas
-        .copies(escapeKey(key), Date.now())
-        .map((copy) =>
-          this.#call('tombstone', key, () => this.#client.eval(COPY_SCRIPT, { keys: [copy], arguments: args })),
-        ),
-    );
-  }
-
-  /**
-   * A hot key's read from one of its copies; a missing copy (or a tombstone, or a copy's node failing)
-   * reads the owner and repairs the copy in the background.
-   */
-  async #getCopy(key: string, copy: string): Promise<Envelope | undefined> {
-    const raw = await this.#call('GET copy', key, () => this.#client.get(copy)).catch(() => null);
-    const parsed = raw === null ? undefined : parseCopy(String(raw));
-    if (parsed !== undefined && parsed.text !== '') {
-      const envelope = this.#decode(parsed.text);
-      if (envelope !== undefined) return envelope;
-    }
-    const { envelope, version } = await this.getVersioned(key);
-    const ttlMs = Math.min(COPY_TTL_MS, (envelope?.expiresAt ?? 0) - Date.now());
-    if (envelope !== undefined && ttlMs > 0) {
-      const args = [version, encodeEnvelope(key, envelope, this.#maxBytes), px(ttlMs)];
-      void this.#call('repair', key, () => this.#client.eval(COPY_SCRIPT, { keys: [copy], arguments: args })).catch(
-        () => undefined,
-      );
-    }
-    return envelope;
+    await this.#replicas?.tombstone(key, String(version), Date.now());
   }
 
   async tagKeys(tag: string, keys: readonly string[], ttlMs: number): Promise<void> {
@@ -340,16 +305,17 @@ export class RedisTier implements SharedTier {
     return stamps.every((stamp) => Number(stamp) <= since);
   }
 
-  /**
-   * Forgets a tag, and removes every key of its set that still carries it (a key rewritten since without
-   * the tag is left alone). @returns the keys removed.
-   */
+  /** The tag epoch: moved by every tag invalidation (see {@link fenceTags}). */
   async tagEpoch(): Promise<string> {
-    return String((await this.#call('GET epoch', '', () => this.#client.get(tagEpochKey(this.#prefix)))) ?? '0');
+    return String((await this.#calls.call('GET epoch', '', () => this.#client.get(tagEpochKey(this.#prefix)))) ?? '0');
   }
 
+  /**
+   * Forgets a tag, and removes every key of its set that still carries it (a key rewritten since without
+   * the tag is left alone). @returns the keys removed, and those whose removal failed.
+   */
   async takeTag(tag: string): Promise<{ removed: string[]; unconfirmed: string[] }> {
-    const epoch = await this.#call('INCR epoch', tag, () => this.#client.incr(tagEpochKey(this.#prefix)));
+    const epoch = await this.#calls.call('INCR epoch', tag, () => this.#client.incr(tagEpochKey(this.#prefix)));
     const members = (await this.#script(
       'takeTag',
       tag,
@@ -380,7 +346,7 @@ export class RedisTier implements SharedTier {
    * first use.
    */
   #script(name: ScriptName, key: string, args: string[], keys = this.#keysOf(key)): Promise<unknown> {
-    return this.#call(name, key, async () => {
+    return this.#calls.call(name, key, async () => {
       try {
         return await this.#client.evalSha(SHAS[name], { keys, arguments: args });
       } catch (error) {
@@ -397,32 +363,13 @@ export class RedisTier implements SharedTier {
   }
 
   async clear(keyPrefix: string): Promise<void> {
-    const pattern = redisPattern(this.#prefix, keyPrefix);
-    const client = this.#client;
-    const nodes = isCluster(client)
-      ? await this.#call('CLUSTER NODES', keyPrefix, () =>
-          Promise.all(client.masters.map((master) => client.nodeClient(master) as Promise<RedisClient>)),
-        )
-      : [client as RedisClient];
-    // A clear walks the whole keyspace, however long that takes; but each SCAN and UNLINK step is one
-    // call under the timeout and the breaker, so a dead or refusing server fails it instead of hanging.
-    await Promise.all(nodes.map((node) => this.#clearNode(node, pattern, keyPrefix)));
-  }
-
-  async #clearNode(node: RedisClient, pattern: string, keyPrefix: string): Promise<void> {
-    let cursor = '0';
-    do {
-      const reply = await this.#call('SCAN', keyPrefix, () => node.scan(cursor, { MATCH: pattern, COUNT: SCAN_COUNT }));
-      cursor = String(reply.cursor);
-      // Keys found on a node live on that node; one UNLINK each (pipelined) keeps cross-slot rules happy.
-      await Promise.all(reply.keys.map((key) => this.#call('UNLINK', keyPrefix, () => node.unlink(key))));
-    } while (cursor !== '0');
+    await scanAndUnlink(this.#calls, this.#client, redisPattern(this.#prefix, keyPrefix), keyPrefix);
   }
 
   async tryLock(key: string, ttlMs: number): Promise<LockHandle | undefined> {
     const lock = lockKey(this.#prefix, key);
     const token = randomUUID();
-    const reply = await this.#call('SET NX', key, () =>
+    const reply = await this.#calls.call('SET NX', key, () =>
       this.#client.set(lock, token, {
         expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) },
         condition: 'NX',
@@ -430,7 +377,7 @@ export class RedisTier implements SharedTier {
     );
     if (reply !== 'OK') return undefined;
     return new RedisLock(token, (script, args) =>
-      this.#call('lock', key, () => this.#client.eval(script, { keys: [lock], arguments: args })),
+      this.#calls.call('lock', key, () => this.#client.eval(script, { keys: [lock], arguments: args })),
     );
   }
 
@@ -450,94 +397,14 @@ export class RedisTier implements SharedTier {
     return this.#bus.onInvalidation(handler, origin);
   }
 
-  /**
-   * Closes what the tier opened; idempotent. A client still connecting (or reconnecting to a server that
-   * is down) is destroyed rather than asked to quit, which would wait for a connection that may never come.
-   */
+  /** Closes what the tier opened; idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
+    this.#calls.close();
     await this.#bus.close();
     if (!this.#owned) return;
-    const client = this.#client;
-    if (this.#connecting !== undefined) {
-      // node-redis cannot abort a connection attempt: a client destroyed mid-connect finishes connecting
-      // and keeps its socket. Let the attempt settle (for one call timeout at most), and make sure any
-      // socket it still opens cannot keep the process alive.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.#connecting,
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, this.#timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      client.unref();
-    }
-    if (!client.isReady) {
-      destroyQuietly(client);
-      return;
-    }
-    await client.close().catch(() => destroyQuietly(client));
-  }
-
-  /**
-   * Runs one command under the breaker and the timeout; any failure becomes a TierUnavailableError.
-   * `map` (which must not throw) turns the reply into the result.
-   */
-  #call<R, T = R>(command: string, key: string, run: () => Promise<R>, map?: (reply: R) => T): Promise<T> {
-    if (!this.#breaker.allow()) {
-      this.counters.errors++;
-      return Promise.reject(
-        new TierUnavailableError(this.name, 'the circuit breaker is open after repeated failures.', { key }),
-      );
-    }
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const ticket = this.#deadlines.add(performance.now() + this.#timeoutMs, () => {
-        settled = true;
-        this.#breaker.failure();
-        this.counters.errors++;
-        this.counters.timeouts++;
-        reject(new TierUnavailableError(this.name, `${command} took longer than ${this.#timeoutMs} ms.`, { key }));
-      });
-      this.#sweeper ??= setInterval(() => this.#expireCalls(), this.#sweepMs).unref();
-      const started = this.#connecting === undefined ? run() : this.#connecting.then(run);
-      started.then(
-        (result) => {
-          if (settled) return; // already timed out
-          settled = true;
-          this.#deadlines.settle(ticket);
-          this.#breaker.success();
-          resolve(map === undefined ? (result as unknown as T) : map(result));
-        },
-        (cause: unknown) => {
-          if (settled) return;
-          settled = true;
-          this.#deadlines.settle(ticket);
-          // A reply error about one key (it holds another type) is the server answering: no breaker
-          // failure, or ten such keys would cut every key off the tier.
-          if (isKeyReplyError(cause)) this.#breaker.success();
-          else this.#breaker.failure();
-          this.counters.errors++;
-          reject(new TierUnavailableError(this.name, `${command} failed: ${(cause as Error).message}`, { key, cause }));
-        },
-      );
-    });
-  }
-
-  /**
-   * Fails the calls past their deadline. One interval timer for all calls in flight, instead of a timer
-   * and a `Promise.race` per call (measured: that pair was a visible share of an L2 hit's cost).
-   */
-  #expireCalls(): void {
-    this.#deadlines.expire(performance.now());
-    if (this.#deadlines.size === 0 && this.#sweeper !== undefined) {
-      clearInterval(this.#sweeper);
-      this.#sweeper = undefined;
-    }
+    await closeOwnedClient(this.#client, this.#calls.connecting, this.#timeoutMs);
   }
 }
 
@@ -566,15 +433,6 @@ class RedisLock implements LockHandle {
 /** Whether a command failed because of one key's contents (WRONGTYPE), not the server or the network. */
 function isKeyReplyError(cause: unknown): boolean {
   return cause instanceof ErrorReply && cause.message.includes('WRONGTYPE');
-}
-
-/** Destroys a client whatever state it is in (node-redis throws when it is not open). */
-function destroyQuietly(client: AnyRedisClient): void {
-  try {
-    client.destroy();
-  } catch {
-    // already closed
-  }
 }
 
 /** A TTL in whole milliseconds, at least 1, as Redis wants it. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CircuitBreaker } from '../../src/redis/circuit-breaker.js';
+import { CircuitBreaker } from '../../src/guard/circuit-breaker.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('CircuitBreaker', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Deadlines } from '../../src/redis/deadlines.js';
+import { Deadlines } from '../../src/guard/deadlines.js';
 
 describe('Deadlines', () => {
   it('expires only the calls past their deadline, oldest first, and each once', () => {

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { MAX_NAMESPACE_COUNTERS } from '../../src/cache/namespace-counters.js';
 import { NAMESPACE_COUNTERS } from '../../src/cache.js';
-import { MAX_NAMESPACE_COUNTERS } from '../../src/core.js';
 import { encodeEnvelope } from '../../src/entry.js';
 import {
   ConfigError,
