@@ -3,13 +3,17 @@
  * Redis, read at random by 256 concurrent callers, L1 off. Prints `{ opsPerSec }`.
  */
 
+import KeyvMemcache from '@keyv/memcache';
 import { createKeyv } from '@keyv/redis';
 import { createClient } from '@redis/client';
 import { BentoCache, bentostore } from 'bentocache';
 import { redisDriver } from 'bentocache/drivers/redis';
+import { createCache as createCacheManager } from 'cache-manager';
 import { Cacheable } from 'cacheable';
 import { Redis } from 'ioredis';
-import { createCache, createRedisTier } from '../dist/index.js';
+import Keyv from 'keyv';
+import memjs from 'memjs';
+import { createCache, createMemcachedTier, createRedisTier } from '../dist/index.js';
 
 const KEYS = 1000;
 const IN_FLIGHT = 256;
@@ -34,8 +38,33 @@ async function tiercache(stats: boolean): Promise<{ get: Get; close: () => Promi
   return { get: (key) => cache.getOrLoad(key, compute), close: () => l2.close() };
 }
 
+/** `url` for the Memcached contenders: `host:port` of a memcached server. */
 async function contender(): Promise<{ get: Get; close: () => Promise<void> }> {
   switch (name) {
+    case 'tiercache-memcached': {
+      const l2 = createMemcachedTier({ servers: [url] });
+      const cache = createCache({ ttl: TTL_MS, l1: false, l2 });
+      for (const key of keys) await cache.set(key, value);
+      return { get: (key) => cache.getOrLoad(key, compute), close: () => l2.close() };
+    }
+    case 'memjs': {
+      // The maintained client's raw GET + JSON.parse (binary protocol).
+      const client = memjs.Client.create(url);
+      for (const key of keys) await client.set(`mraw:${key}`, JSON.stringify(value), { expires: TTL_MS / 1000 });
+      return {
+        get: async (key) => JSON.parse(((await client.get(`mraw:${key}`)).value as Buffer).toString()),
+        close: async () => client.close(),
+      };
+    }
+    case 'cache-manager-memcached': {
+      const store = new Keyv({ store: new KeyvMemcache(url) });
+      const cache = createCacheManager({ stores: [store] });
+      for (const key of keys) await cache.set(key, value, TTL_MS);
+      return {
+        get: (key) => cache.wrap(key, async () => compute(), TTL_MS),
+        close: async () => void (await cache.disconnect()),
+      };
+    }
     case 'ioredis': {
       const client = new Redis(url, { enableAutoPipelining: true });
       for (const key of keys) await client.set(`raw:${key}`, JSON.stringify(value), 'PX', TTL_MS);

@@ -4,7 +4,7 @@
  * `writeThrough`. It also keeps what the dashboard shows about it, and the switches scenarios flip.
  */
 import { createHistogram } from 'node:perf_hooks';
-import { type Cache, createCache, createRedisTier, LoaderError } from '../src/index.js';
+import { type Cache, createCache, createMemcachedTier, createRedisTier, LoaderError } from '../src/index.js';
 import { OutageTier } from './outage-tier.js';
 import type { ApiResult, InstanceSample } from './sample.js';
 import type { Menu, MenuInput } from './store/menu.js';
@@ -18,6 +18,8 @@ export interface AppConfig {
   readonly table: string;
   /** `REDIS_URL`: one server, or comma-separated cluster seeds; none for an L1-only cache. */
   readonly redis: string | undefined;
+  /** `MEMCACHED_SERVERS`: comma-separated `host:port` of a Memcached pool (used instead of Redis). */
+  readonly memcached: string | undefined;
   readonly ttlMs: number;
   readonly l1Entries: number;
   /** Added to every database query (a network round trip). */
@@ -46,10 +48,15 @@ export class MenuApp {
   constructor(config: AppConfig, store: MenuStore) {
     this.store = new MeteredStore(store, config.dbDelayMs);
     this.#ttlMs = config.ttlMs;
-    if (config.redis !== undefined) {
+    if (config.memcached !== undefined) {
+      const servers = config.memcached.split(',').map((server) => server.trim());
+      this.l2 = OutageTier.around(
+        createMemcachedTier({ servers, prefix: `tiercache-demo:${config.table}:`, timeout: '250ms' }),
+      );
+    } else if (config.redis !== undefined) {
       const seeds = config.redis.split(',').map((url) => url.trim());
       const client = seeds.length === 1 ? (seeds[0] as string) : seeds;
-      this.l2 = new OutageTier(
+      this.l2 = OutageTier.around(
         createRedisTier({ client, prefix: `tiercache-demo:${config.table}:`, timeout: '250ms' }),
       );
     }

@@ -35,6 +35,7 @@ usage: npm start -- [options]        (or: tiercache demo [options])
   --db <url>          a SQLite path, postgres://… or mysql://…       (default $DATABASE_URL, else .data/menus.db)
   --db-delay <d>      added to every query: a network round trip     (default 2ms for SQLite, 0 otherwise)
   --table <name>      the menu table                                 (default menus)
+  --memcached <list>  shared L2: a Memcached pool, host:port,host:port   (default $MEMCACHED_SERVERS)
   --redis <url>       shared L2: redis://host:port, or comma-separated cluster seeds
                                                                      (default $REDIS_URL, else none)
   --seed <n>          random seed of the load                        (default 7)
@@ -98,6 +99,7 @@ function parse(args: readonly string[]) {
       'db-delay': { type: 'string' },
       table: { type: 'string', default: 'menus' },
       redis: { type: 'string' },
+      memcached: { type: 'string' },
       seed: { type: 'string', default: '7' },
       help: { type: 'boolean', default: false },
     },
@@ -108,6 +110,7 @@ function parse(args: readonly string[]) {
   const skew = Number(values.skew);
   if (!(skew >= 0 && skew <= 5)) throw new UsageError(`--skew must be a number from 0 to 5, got ${values.skew}`);
   const redis = values.redis ?? process.env.REDIS_URL;
+  const memcached = values.memcached ?? process.env.MEMCACHED_SERVERS;
   const durationText = values.duration ?? (values.report ? '30s' : undefined);
   return {
     port: wholeNumber('port', values.port, 0),
@@ -123,6 +126,7 @@ function parse(args: readonly string[]) {
       database,
       table: values.table,
       redis: redis === '' ? undefined : redis,
+      memcached: memcached === '' ? undefined : memcached,
       ttlMs: duration('ttl', values.ttl),
       l1Entries: wholeNumber('l1-entries', values['l1-entries']),
       dbDelayMs: values['db-delay'] === undefined ? (sqlite ? 2 : 0) : parseDelay(values['db-delay']),
@@ -160,7 +164,12 @@ async function demo(settings: Exclude<ReturnType<typeof parse>, 'help'>): Promis
       : await Promise.all(
           Array.from({ length: settings.instances }, (_, i) => ChildInstance.start({ config, load: load(i) })),
         );
-  const tiers = config.redis === undefined ? 'L1 (in-process)' : `L1 + L2 (Redis ${config.redis})`;
+  const tiers =
+    config.memcached !== undefined
+      ? `L1 + L2 (Memcached ${config.memcached})`
+      : config.redis === undefined
+        ? 'L1 (in-process)'
+        : `L1 + L2 (Redis ${config.redis})`;
   const setup = {
     database: `${seeder.description}, ${count(settings.restaurants)} menus`,
     tiers,
@@ -176,7 +185,7 @@ async function demo(settings: Exclude<ReturnType<typeof parse>, 'help'>): Promis
 
   const monitor = await Monitor.start(instances);
   const scenarios = new ScenarioRunner(instances, monitor, {
-    shared: config.redis !== undefined,
+    shared: config.redis !== undefined || config.memcached !== undefined,
     restaurants: settings.restaurants,
   });
   let server: Server | undefined;

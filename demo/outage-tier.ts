@@ -7,18 +7,48 @@ import { type SharedTier, TierUnavailableError } from '../src/index.js';
 
 type Tier = SharedTier;
 
+/** The capability methods, forwarded only when the wrapped tier has them. */
+const OPTIONAL_METHODS = [
+  'getVersioned',
+  'version',
+  'setIfVersion',
+  'expire',
+  'writeIfVersion',
+  'tagKeys',
+  'fenceTags',
+  'tagEpoch',
+  'takeTag',
+  'setHotKeys',
+  'tryLock',
+  'waitForFill',
+  'announceFill',
+  'publishInvalidation',
+  'onInvalidation',
+] as const;
+
 /**
- * Wraps `inner` (a Redis tier: every optional method is there); flip `down` to simulate an outage.
- * Every method is forwarded — one left out would silently turn its feature off behind the wrapper.
+ * Wraps `inner`; flip `down` to simulate an outage. Every method the inner tier has is forwarded — one
+ * left out would silently turn its feature off behind the wrapper (build it with {@link OutageTier.around}).
  */
 export class OutageTier implements Tier {
   readonly name: string;
+  readonly l1FreshnessMs: number | undefined;
   down = false;
   readonly #inner: Tier;
 
   constructor(inner: Tier) {
     this.#inner = inner;
     this.name = inner.name;
+    this.l1FreshnessMs = inner.l1FreshnessMs;
+  }
+
+  /** Wraps `inner`, keeping only the capabilities it has (a Memcached tier has no tags, no bus). */
+  static around(inner: Tier): OutageTier {
+    const wrapper = new OutageTier(inner);
+    for (const method of OPTIONAL_METHODS) {
+      if (inner[method] === undefined) delete (wrapper as unknown as Partial<Record<string, unknown>>)[method];
+    }
+    return wrapper;
   }
 
   #check(): void {

@@ -38,6 +38,8 @@ export class CacheCore {
   readonly controllers = new Set<AbortController>();
   /** Loader calls running now (for `maxConcurrentLoads`), including ones finishing after a soft timeout. */
   loading = 0;
+  /** Without a bus: how long an L1 copy of a shared entry counts as fresh at most (0: unbounded). */
+  readonly #freshnessMs: number;
   /** The hot keys (see `cache/hot-set.ts`). */
   readonly hot: HotSet;
   /** Whether the L1 holds a key (for the tag index's pruning). */
@@ -70,6 +72,8 @@ export class CacheCore {
       ? new HealthMonitor({ ...options.health, ttlMs: options.ttl }, () => this.totals(), options.clock.now())
       : undefined;
     this.hot = new HotSet(options, this.l1);
+    const l2 = options.l2;
+    this.#freshnessMs = l2 !== undefined && l2.onInvalidation === undefined ? (l2.l1FreshnessMs ?? 0) : 0;
     this.repair =
       options.l2 === undefined ? undefined : new WriteRepair(options.l2, (op, key) => this.publish(op, key));
     this.invalidation = new Invalidation(options, this.flights, this.l1, this.tags, randomUUID());
@@ -245,7 +249,7 @@ export class CacheCore {
       weight + entryOverhead(physical),
       expiresAt,
       now,
-      this.hot.cap(physical, now, freshUntil),
+      this.#capFresh(physical, now, freshUntil),
       delta,
     );
   }
@@ -356,6 +360,16 @@ export class CacheCore {
     return this.repair?.pending ?? 0;
   }
 
+  /**
+   * The end of freshness for a new L1 copy: capped for a hot key (see `HotSet`), and by the shared
+   * tier's `l1FreshnessMs` when no bus tells this instance of other instances' writes.
+   */
+  #capFresh(physical: string, now: number, freshUntil: number): number {
+    const capped = this.hot.cap(physical, now, freshUntil);
+    const bound = this.#freshnessMs;
+    return bound > 0 && capped - now > bound ? now + bound : capped;
+  }
+
   /** Forgets the tags this instance recorded for a key (it was removed, or rewritten). */
   untag(physical: string): void {
     this.tags.remove(physical);
@@ -419,7 +433,7 @@ export class CacheCore {
     }
     let ttl = ttlOverride ?? (value === null ? settings.nullTtl : settings.ttl);
     if (settings.ttlJitter > 0) ttl *= 1 + settings.ttlJitter * (2 * options.random() - 1);
-    const freshUntil = this.hot.cap(physical, now, now + ttl);
+    const freshUntil = this.#capFresh(physical, now, now + ttl);
     l1?.set(
       physical,
       this.ownCopy(key, value),

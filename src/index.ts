@@ -30,6 +30,13 @@ export {
   ValueTooLargeError,
 } from './errors.js';
 export type { BreakerState } from './guard/circuit-breaker.js';
+export {
+  createMemcachedTier,
+  MemcachedTier,
+  type MemcachedTierCounters,
+  type MemcachedTierOptions,
+} from './memcached/memcached-tier.js';
+export type { ServerAddress } from './memcached/pool.js';
 export { estimateSize } from './memory/weigher.js';
 export { CHANNELS, type LatencyMessage, type TraceContext } from './metrics/channels.js';
 export type { Diagnosis, DiagnosisCause, HealthReport } from './metrics/health.js';

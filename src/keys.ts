@@ -31,7 +31,11 @@ export function splitPhysicalKey(physical: string): { readonly namespace: string
   let at = 1;
   while (physical[at] !== '|') {
     const colon = physical.indexOf(':', at);
-    const length = Number(physical.slice(at, colon));
+    const length = colon < 0 ? Number.NaN : Number(physical.slice(at, colon));
+    // Not a physical key this module made (a tier called directly): read it as a root key, never loop.
+    if (!Number.isSafeInteger(length) || length < 0 || colon + 1 + length > physical.length) {
+      return { namespace: [], key: physical };
+    }
     namespace.push(physical.slice(colon + 1, colon + 1 + length));
     at = colon + 1 + length;
   }

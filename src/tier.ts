@@ -62,6 +62,11 @@ export interface SharedTierCore {
   clear(keyPrefix: string): Promise<void>;
   /** Releases what the tier opened (not a client the caller passed in). */
   close(): Promise<void>;
+  /**
+   * For a tier without an invalidation bus: how long an instance's L1 copy of its entries may count as
+   * fresh at most — the longest another instance's write can go unseen. Ignored when the tier has a bus.
+   */
+  readonly l1FreshnessMs?: number;
 }
 
 /**

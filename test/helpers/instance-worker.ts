@@ -6,7 +6,7 @@
  * `set`, `delete`, `waitFor` (poll `get` until it returns a value), `read` (getOrLoad one key from
  * `concurrency` loops for `ms`), `stats`.
  */
-import { createCache, createRedisTier } from '../../src/index.js';
+import { createCache, createMemcachedTier, createRedisTier } from '../../src/index.js';
 
 interface Command {
   id: number;
@@ -24,9 +24,14 @@ const target = JSON.parse(process.argv[2] as string) as {
   /** `false`: no L1, every read goes to Redis. */
   l1?: false;
   hotKeys?: false;
+  /** Memcached servers: the shared tier is a Memcached pool instead of Redis. */
+  memcached?: string[];
 };
 // The tier owns its client: a URL for a server, seed URLs for a cluster.
-const l2 = createRedisTier({ client: target.urls ?? (target.url as string), timeout: '1s' });
+const l2 =
+  target.memcached !== undefined
+    ? createMemcachedTier({ servers: target.memcached, timeout: '1s' })
+    : createRedisTier({ client: target.urls ?? (target.url as string), timeout: '1s' });
 const cache = createCache({
   ttl: '1m',
   l2,

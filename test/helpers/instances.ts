@@ -21,8 +21,14 @@ export class Instance {
     });
   }
 
-  /** Starts an instance against a Redis URL or cluster seed URLs; resolves once it is subscribed. */
-  static start(target: { url?: string; urls?: string[]; l1?: false; hotKeys?: false }): Promise<Instance> {
+  /** Starts an instance against a Redis URL, cluster seed URLs or Memcached servers; resolves once ready. */
+  static start(target: {
+    url?: string;
+    urls?: string[];
+    memcached?: string[];
+    l1?: false;
+    hotKeys?: false;
+  }): Promise<Instance> {
     const child = fork(WORKER, [JSON.stringify(target)], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -39,6 +39,7 @@ before(async () => {
     database,
     table: 'menus',
     redis: redis.url,
+    memcached: undefined,
     ttlMs: 60_000,
     l1Entries: 10_000,
     dbDelayMs: 2,
