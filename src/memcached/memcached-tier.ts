@@ -22,8 +22,12 @@
  * **What Memcached cannot do**, and what happens instead: no pub/sub, so without an `invalidation` bus
  * (a Redis tier's, say) an L1 copy counts as fresh for `l1Freshness` at most (default 5 s) — the bound
  * on how long another instance's write can go unseen; no tags across instances (tags live in each
- * instance's L1); no key listing, so `clear()` moves a generation (`generations.ts`); no hot-key copies
- * yet (see the README).
+ * instance's L1); no key listing, so `clear()` moves a generation (`generations.ts`).
+ *
+ * **Hot keys** are read from their owner or the next two servers on the continuum (mcrouter's replicated
+ * pools): a copy is filled add-only from the owner and lives 2 s; a write tombstones the copies for those
+ * 2 s, so a reader that read the owner before the write cannot put the old value back. Only an instance
+ * that sees the key as hot tombstones its copies; elsewhere a copy can lag a write by 2 s at most.
  */
 import { decodeEnvelope, type Envelope, encodeEnvelope } from '../entry.js';
 import { TierUnavailableError, ValueTooLargeError } from '../errors.js';
@@ -34,7 +38,7 @@ import type { BusEvent, InvalidationBus, InvalidationMessage, LockHandle, Shared
 import { type GenerationStore, Generations } from './generations.js';
 import { checkMemcachedPrefix, memcachedKey } from './key-map.js';
 import { flagToken, type MetaReply, MetaReplyError } from './meta-connection.js';
-import { EMPTY, Pool, type PoolServer, type ServerAddress, TOMBSTONE_TTL_S, unexpected } from './pool.js';
+import { EMPTY, Pool, type PoolServer, type Route, type ServerAddress, TOMBSTONE_TTL_S, unexpected } from './pool.js';
 
 /** Options of {@link createMemcachedTier}. */
 export interface MemcachedTierOptions {
@@ -101,6 +105,10 @@ const DEFAULTS = {
 
 /** A lease item's value: one byte, so that it never decodes as an entry. */
 const LEASE = Buffer.from('L');
+/** Servers a hot key is read from: its owner and the next two on the continuum. */
+const HOT_COPIES = 3;
+/** Longest a hot key's copy lives, and its tombstone after a write. */
+const COPY_TTL_S = 2;
 /** Memcached reads a TTL over 30 days as an absolute Unix time. */
 const RELATIVE_TTL_MAX_S = 30 * 24 * 3600;
 
@@ -127,6 +135,8 @@ export class MemcachedTier implements SharedTier {
   readonly #pollMs: number;
   readonly #generations: Generations;
   readonly #clock: Clock;
+  /** This instance's hot keys (physical), as the cache last reported them. */
+  #hot: ReadonlySet<string> = new Set();
 
   constructor(options: MemcachedTierOptions) {
     this.#prefix = checkMemcachedPrefix(options.prefix ?? DEFAULTS.prefix);
@@ -173,8 +183,54 @@ export class MemcachedTier implements SharedTier {
   }
 
   get(key: string): Promise<Envelope | undefined> {
-    return this.#withKey(key, (mapped, route) =>
-      route.server.request('mg', key, `mg ${mapped} v`).then((reply) => this.#decode(reply)),
+    return this.#withKey(key, (mapped, route) => {
+      if (this.#hot.size > 0 && this.#hot.has(key)) return this.#getHot(key, mapped, route);
+      return route.server.request('mg', key, `mg ${mapped} v`).then((reply) => this.#decode(reply));
+    });
+  }
+
+  /** The keys this instance reads hot now (physical): their reads spread over copies (see the module doc). */
+  setHotKeys(keys: readonly string[]): void {
+    this.#hot = new Set(keys);
+  }
+
+  /**
+   * A hot key's read: the owner or one of its copies (the next servers on the continuum), at random. A
+   * copy that is missing (or a tombstone, or its server failing) is read from the owner and repaired,
+   * add-only, with a short TTL — so it never overwrites the tombstone a write left.
+   */
+  async #getHot(key: string, mapped: string, route: Route): Promise<Envelope | undefined> {
+    const servers = this.#pool.replicas(mapped, HOT_COPIES);
+    const pick = servers[Math.floor(Math.random() * servers.length)] as PoolServer;
+    if (route.standingInFor !== undefined || pick === route.server) {
+      return this.#decode(await route.server.request('mg', key, `mg ${mapped} v`));
+    }
+    const copy = await pick.request('mg copy', key, `mg ${mapped} v`).catch(() => undefined);
+    if (copy?.code === 'VA' && (copy.value as Buffer).length > 1) {
+      const envelope = this.#decode(copy);
+      if (envelope !== undefined) return envelope;
+    }
+    const owner = await route.server.request('mg', key, `mg ${mapped} v`);
+    const envelope = this.#decode(owner);
+    if (envelope !== undefined && copy?.code === 'EN') {
+      const ttl = Math.min(COPY_TTL_S, Math.ceil((envelope.expiresAt - Date.now()) / 1000));
+      if (ttl > 0) {
+        void pick
+          .request('ms copy', key, `ms ${mapped} ${(owner.value as Buffer).length} T${ttl} ME`, owner.value)
+          .catch(() => undefined);
+      }
+    }
+    return envelope;
+  }
+
+  /** After a write to a hot key: tombstones its copies for their lifetime, so none serves the old value. */
+  async #tombstoneCopies(key: string, mapped: string, route: Route): Promise<void> {
+    if (this.#hot.size === 0 || !this.#hot.has(key) || route.standingInFor !== undefined) return;
+    const copies = this.#pool.replicas(mapped, HOT_COPIES).filter((server) => server !== route.server);
+    await Promise.all(
+      copies.map((server) =>
+        server.request('ms copy', key, `ms ${mapped} 0 T${COPY_TTL_S}`, EMPTY).catch(() => undefined),
+      ),
     );
   }
 
@@ -294,28 +350,26 @@ export class MemcachedTier implements SharedTier {
   }
 
   /** Runs `use` with the key's mapped form and route (the generations read first when not yet known). */
-  #withKey<T>(key: string, use: (mapped: string, route: ReturnType<Pool['route']>) => Promise<T>): Promise<T> {
+  #withKey<T>(key: string, use: (mapped: string, route: Route) => Promise<T>): Promise<T> {
     const head = this.#generations.head(key, this.#clock.now());
     if (typeof head === 'string') return this.#routed(key, head, use);
     return head.then((h) => this.#routed(key, h, use));
   }
 
-  #routed<T>(
-    key: string,
-    head: string,
-    use: (mapped: string, route: ReturnType<Pool['route']>) => Promise<T>,
-  ): Promise<T> {
+  #routed<T>(key: string, head: string, use: (mapped: string, route: Route) => Promise<T>): Promise<T> {
     const mapped = memcachedKey(this.#prefix + head, key);
     const route = this.#pool.route(mapped);
     if (route.standingInFor !== undefined) this.counters.gutter++;
     return use(mapped, route);
   }
 
-  /** A write: in the gutter, remembered for the owner's return. */
-  #write<T>(key: string, use: (mapped: string, route: ReturnType<Pool['route']>) => Promise<T>): Promise<T> {
-    return this.#withKey(key, (mapped, route) => {
+  /** A write: in the gutter, remembered for the owner's return; on a hot key, its copies tombstoned. */
+  #write<T>(key: string, use: (mapped: string, route: Route) => Promise<T>): Promise<T> {
+    return this.#withKey(key, async (mapped, route) => {
       if (route.standingInFor !== undefined) this.#pool.missedWrite(route.standingInFor, mapped);
-      return use(mapped, route);
+      const result = await use(mapped, route);
+      await this.#tombstoneCopies(key, mapped, route);
+      return result;
     });
   }
 
@@ -359,13 +413,13 @@ export class MemcachedTier implements SharedTier {
   }
 
   /** A TTL in seconds as Memcached reads it (absolute past 30 days), capped in the gutter. */
-  #ttl(ttlMs: number, route: ReturnType<Pool['route']>): number {
+  #ttl(ttlMs: number, route: Route): number {
     let seconds = Math.max(1, Math.ceil(ttlMs / 1000));
     if (route.standingInFor !== undefined) seconds = Math.min(seconds, this.#gutterTtlS);
     return seconds > RELATIVE_TTL_MAX_S ? Math.floor(Date.now() / 1000) + seconds : seconds;
   }
 
-  #tombstoneTtl(route: ReturnType<Pool['route']>): number {
+  #tombstoneTtl(route: Route): number {
     return route.standingInFor === undefined ? TOMBSTONE_TTL_S : this.#gutterTtlS;
   }
 

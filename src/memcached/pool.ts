@@ -127,6 +127,11 @@ export class Pool {
     return { server: gutter.server(key), standingInFor: owner };
   }
 
+  /** The owner of a key and the next `count - 1` distinct servers on the main continuum. */
+  replicas(key: string, count: number): PoolServer[] {
+    return this.#ring.servers(key, count);
+  }
+
   /** The owner of a key on the main continuum, down or not. */
   ownerOf(key: string): PoolServer {
     return this.#ring.server(key);

@@ -152,6 +152,37 @@ describe('Memcached tier', () => {
   });
 });
 
+describe('Memcached tier: hot keys', () => {
+  it('spreads a hot key over three servers, and a write is never undone by a copy', async () => {
+    const servers = await Promise.all([0, 1, 2, 3].map(() => MemcachedServer.start()));
+    const tier = createMemcachedTier({ servers: servers.map((s) => s.address) });
+    try {
+      await tier.set('celebrity', envelope('v1'), 60_000);
+      tier.setHotKeys(['celebrity']);
+      const hits = async () =>
+        Promise.all(servers.map(async (s) => Number(/STAT get_hits (\d+)/.exec(await s.command('stats'))?.[1] ?? 0)));
+      const before = await hits();
+      for (let i = 0; i < 300; i++) assert.equal((await tier.get('celebrity'))?.value, 'v1');
+      const after = await hits();
+      const served = after.map((n, i) => n - (before[i] as number)).filter((n) => n > 30);
+      assert.equal(
+        served.length,
+        3,
+        `three servers share the reads: ${after.map((n, i) => n - (before[i] as number))}`,
+      );
+      for (let round = 2; round <= 5; round++) {
+        await tier.set('celebrity', envelope(`v${round}`), 60_000);
+        for (let i = 0; i < 30; i++) assert.equal((await tier.get('celebrity'))?.value, `v${round}`);
+      }
+      await tier.delete('celebrity');
+      for (let i = 0; i < 30; i++) assert.equal(await tier.get('celebrity'), undefined);
+    } finally {
+      await tier.close();
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  });
+});
+
 /** Overwrites a key's item with bytes that do not decode, on every server, whatever its generation head. */
 async function corruptEverywhere(servers: MemcachedServer[], key: string): Promise<void> {
   for (const server of servers) {

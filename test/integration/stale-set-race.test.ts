@@ -11,8 +11,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { type Cache, createCache, createRedisTier, type RedisTier, type SharedTier } from '../../src/index.js';
+import {
+  type Cache,
+  createCache,
+  createMemcachedTier,
+  createRedisTier,
+  type RedisTier,
+  type SharedTier,
+} from '../../src/index.js';
 import { physicalKey } from '../../src/keys.js';
+import { MemcachedServer } from '../helpers/memcached-server.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
 const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -123,6 +131,26 @@ describe('stale-set race against PostgreSQL', { timeout: 120_000 }, () => {
     assert.equal(reader.stats().freshness.staleLoadsDropped, ROWS, 'every paused load was dropped');
     await reader.close();
     await writer.close();
+  });
+
+  it('the same 1,000 interleavings over Memcached (CAS versions, tombstones): 0 stale sets', async () => {
+    const memcached = await MemcachedServer.start();
+    const make = () => createMemcachedTier({ servers: [memcached.address] });
+    const [readerTier, writerTier] = [make(), make()];
+    const reader = createCache({ ttl: '1h', l2: readerTier });
+    const writer = createCache({ ttl: '1h', l2: writerTier });
+    let staleSets = 0;
+    try {
+      for (let id = 1; id <= ROWS; id++) {
+        if (await race(reader, writer, readerTier, id, id % 2 === 0, 'mc')) staleSets++;
+      }
+      assert.equal(staleSets, 0);
+      assert.equal(reader.stats().freshness.staleLoadsDropped, ROWS, 'every paused load was dropped');
+    } finally {
+      await Promise.all([reader.close(), writer.close()]);
+      await Promise.all([readerTier.close(), writerTier.close()]);
+      await memcached.stop();
+    }
   });
 
   it('control: without versions the same interleaving leaves the old row cached every time', async () => {
