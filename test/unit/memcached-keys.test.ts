@@ -8,7 +8,12 @@ import { checkMemcachedPrefix, MAX_KEY_BYTES, memcachedKey } from '../../src/mem
 
 /** What memcached accepts as a key: 1–250 bytes, no whitespace or control characters. */
 function valid(key: string): boolean {
-  return Buffer.byteLength(key) <= MAX_KEY_BYTES && key.length > 0 && !/[\s\x00-\x1f\x7f]/.test(key);
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES || key.length === 0) return false;
+  for (const char of key) {
+    const code = char.codePointAt(0) as number;
+    if (code <= 0x20 || code === 0x7f) return false; // control characters and space
+  }
+  return !/\s/.test(key);
 }
 
 describe('Memcached key mapping', () => {
