@@ -24,6 +24,7 @@ const OPTIONAL_METHODS = [
   'announceFill',
   'publishInvalidation',
   'onInvalidation',
+  'onError',
 ] as const;
 
 /**
@@ -121,6 +122,10 @@ export class OutageTier implements Tier {
     if (!this.down) await this.#inner.announceFill?.(key);
   };
   publishInvalidation: Tier['publishInvalidation'] = (message) => this.#inner.publishInvalidation?.(message);
+  onError: Tier['onError'] = (listener) => this.#inner.onError?.(listener) ?? (() => {});
+  /** The inner tier's `ready()`, if it has one (the demo does not wait on it). */
+  ready = (timeoutMs?: number): Promise<void> =>
+    (this.#inner as { ready?: (ms?: number) => Promise<void> }).ready?.(timeoutMs) ?? Promise.resolve();
   onInvalidation: Tier['onInvalidation'] = (handler, origin) =>
     this.#inner.onInvalidation?.(handler, origin) ?? (() => {});
 }

@@ -16,7 +16,7 @@ import { NamespaceCounters } from './cache/namespace-counters.js';
 import { WriteRepair } from './cache/repair.js';
 import { TagIndex } from './cache/tag-index.js';
 import type { Envelope } from './entry.js';
-import { InvalidValueError, TierUnavailableError, ValueTooLargeError } from './errors.js';
+import { InvalidValueError, type TierCacheError, TierUnavailableError, ValueTooLargeError } from './errors.js';
 import { MemoryTier, MISS } from './memory/memory-tier.js';
 import { entryOverhead } from './memory/weigher.js';
 import { HealthMonitor, type HealthTotals } from './metrics/health.js';
@@ -38,6 +38,9 @@ export class CacheCore {
   readonly controllers = new Set<AbortController>();
   /** Loader calls running now (for `maxConcurrentLoads`), including ones finishing after a soft timeout. */
   loading = 0;
+  readonly #stopErrors: (() => void) | undefined;
+  /** Which error kinds each namespace (by its counters) has reported through the `error` event. */
+  readonly #reported = new WeakMap<Counters, Set<string>>();
   /** Without a bus: how long an L1 copy of a shared entry counts as fresh at most (0: unbounded). */
   readonly #freshnessMs: number;
   /** The hot keys (see `cache/hot-set.ts`). */
@@ -77,6 +80,10 @@ export class CacheCore {
     this.repair =
       options.l2 === undefined ? undefined : new WriteRepair(options.l2, (op, key) => this.publish(op, key));
     this.invalidation = new Invalidation(options, this.flights, this.l1, this.tags, randomUUID());
+    // The shared tier's connection failures, re-emitted as the cache's `error` event.
+    this.#stopErrors = options.l2?.onError?.((error) => {
+      if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
+    });
   }
 
   /** Tells other instances to drop their copies (no-op without a bus). */
@@ -87,6 +94,7 @@ export class CacheCore {
   /** Stops listening to the bus. */
   detach(): void {
     this.invalidation.close();
+    this.#stopErrors?.();
     this.hot.close();
     this.repair?.close();
   }
@@ -335,6 +343,7 @@ export class CacheCore {
       if (error instanceof InvalidValueError || error instanceof ValueTooLargeError) {
         counters.l2Refused++;
         if (kind.kind !== 'load') throw error;
+        this.#reportOnce(counters, error);
         return 'deferred';
       }
       throw error;
@@ -368,6 +377,22 @@ export class CacheCore {
     const capped = this.hot.cap(physical, now, freshUntil);
     const bound = this.#freshnessMs;
     return bound > 0 && capped - now > bound ? now + bound : capped;
+  }
+
+  /**
+   * Emits an absorbed error as an `error` event, once per namespace and error class (a loader returning
+   * class instances would otherwise report on every load). Without a listener it is only counted.
+   */
+  #reportOnce(counters: Counters, error: TierCacheError): void {
+    const kind = `${error.code}`;
+    let reported = this.#reported.get(counters);
+    if (reported === undefined) {
+      reported = new Set();
+      this.#reported.set(counters, reported);
+    }
+    if (reported.has(kind)) return;
+    reported.add(kind);
+    if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
   }
 
   /** Forgets the tags this instance recorded for a key (it was removed, or rewritten). */

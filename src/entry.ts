@@ -3,21 +3,26 @@
  *
  * Format (version 2): the JSON text of `[2, expiresAt, createdAt, delta, value]` — times in epoch ms,
  * `expiresAt` the end of freshness (the tier keeps the entry longer, for fail-safe grace), `delta` the
- * milliseconds the load took (XFetch's cost estimate). Version 1, `[1, expiresAt, createdAt, value]`, is
- * still read (with `delta` 0). JSON
- * because `JSON.parse` runs no code whatever the bytes say (unlike a codec that revives classes), and
- * it is the fastest codec V8 has for plain data. Only plain data is accepted, so what a reader gets back
- * from the shared tier is what the writer cached: plain objects, arrays, strings, finite numbers,
- * booleans and null (-0 reads back as 0). A Date, Map, Set, class instance, function, symbol, bigint or a non-finite number
- * would come back changed or not at all, so it is refused at encode time with an `InvalidValueError`.
+ * milliseconds the load took (XFetch's cost estimate). Version 3 is the same with typed values inside
+ * (`Date`, `BigInt`, `Buffer`, `Uint8Array`, `Map`, `Set`, `NaN`, `±Infinity`, `-0`; see `typed-json.ts`),
+ * revived on read; a value without them is written as version 2 and parsed without a reviver. Version 1,
+ * `[1, expiresAt, createdAt, value]`, is still read (with `delta` 0). JSON because `JSON.parse` runs no
+ * code whatever the bytes say (unlike a codec that revives classes), any Node version and other languages
+ * read it, and it is the fastest codec V8 has for plain data. A class instance, function or symbol would
+ * come back changed or not at all, so it is refused at encode time with an `InvalidValueError`.
  *
  * Decoding never throws: bytes that are not a version-1 or version-2 envelope (garbage, truncated, a future version)
  * decode to `undefined`, which the tier counts and treats as a miss, and the next fill overwrites them.
  */
 import { InvalidValueError, ValueTooLargeError } from './errors.js';
+import { encodeTyped, reviveTyped } from './typed-json.js';
 
-/** The version this codec writes; any other version reads as a miss. */
+/** The version this codec writes for plain data. */
 export const ENVELOPE_VERSION = 2;
+/** The version it writes when the value holds typed values (`typed-json.ts`); revived on read. */
+export const TYPED_VERSION = 3;
+/** How a typed envelope's text starts. */
+const TYPED_PREFIX = `[${TYPED_VERSION},`;
 
 /** An entry as a shared tier holds it. */
 export interface Envelope {
@@ -41,18 +46,20 @@ export interface Envelope {
  * @throws InvalidValueError for a value that is not plain data; ValueTooLargeError over `maxBytes`.
  */
 export function encodeEnvelope(key: string, envelope: Envelope, maxBytes: number): string {
-  let body: string | undefined;
+  let encoded: ReturnType<typeof encodeTyped>;
   try {
-    body = JSON.stringify(envelope.value, plainDataOnly);
+    encoded = encodeTyped(envelope.value);
   } catch (cause) {
     throw new InvalidValueError(
       key,
-      `the shared tier stores plain data (objects, arrays, strings, finite numbers, booleans, null): ${(cause as Error).message}`,
+      `the shared tier stores data (objects, arrays, strings, numbers, booleans, null, Date, BigInt, Buffer, Uint8Array, Map, Set): ${(cause as Error).message}`,
       cause,
     );
   }
+  const body = encoded.text;
   if (body === undefined) throw new InvalidValueError(key, 'undefined cannot be stored; use delete(key).');
-  const text = `[${ENVELOPE_VERSION},${envelope.expiresAt},${envelope.createdAt},${envelope.delta},${body}]`;
+  const version = encoded.tagged ? TYPED_VERSION : ENVELOPE_VERSION;
+  const text = `[${version},${envelope.expiresAt},${envelope.createdAt},${envelope.delta},${body}]`;
   // A UTF-16 unit is at most 3 UTF-8 bytes: measure exactly only when the quick bound is exceeded.
   if (text.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(text, 'utf8');
@@ -66,15 +73,17 @@ export function decodeEnvelope(raw: string | Buffer | null | undefined, maxBytes
   if (raw === null || raw === undefined) return undefined;
   if (raw.length > maxBytes) return undefined;
   let parsed: unknown;
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
   try {
-    parsed = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+    // Plain data (version 2) parses without a reviver: the common case pays nothing for typed values.
+    parsed = text.startsWith(TYPED_PREFIX) ? JSON.parse(text, reviveTyped) : JSON.parse(text);
   } catch {
     return undefined;
   }
   if (!Array.isArray(parsed)) return undefined;
   let delta: unknown = 0;
   let value: unknown;
-  if (parsed.length === 5 && parsed[0] === ENVELOPE_VERSION) {
+  if (parsed.length === 5 && (parsed[0] === ENVELOPE_VERSION || parsed[0] === TYPED_VERSION)) {
     delta = parsed[3];
     value = parsed[4];
   } else if (parsed.length === 4 && parsed[0] === 1) {
@@ -102,41 +111,4 @@ class DecodedEnvelope implements Envelope {
     readonly createdAt: number,
     readonly delta: number,
   ) {}
-}
-
-/** A JSON.stringify replacer that throws on anything that would not come back the same. */
-function plainDataOnly(this: unknown, key: string, value: unknown): unknown {
-  // `value` has been through toJSON already; the holder still has the original.
-  const original = (this as Record<string, unknown>)[key];
-  switch (typeof original) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      if (!Number.isFinite(original)) throw new TypeError(`${describe(key)} is ${original}`);
-      return value;
-    case 'object': {
-      if (original === null) return value;
-      const prototype = Object.getPrototypeOf(original);
-      if (!Array.isArray(original) && prototype !== Object.prototype && prototype !== null) {
-        throw new TypeError(`${describe(key)} is a ${(original as object).constructor?.name ?? 'non-plain object'}`);
-      }
-      // JSON.stringify would store what toJSON returns while the L1 keeps the object: two tiers, two values.
-      if (typeof (original as { toJSON?: unknown }).toJSON === 'function') {
-        throw new TypeError(`${describe(key)} has a toJSON method; cache the plain data it stands for`);
-      }
-      return value;
-    }
-    case 'undefined':
-      // Inside an object JSON drops it, which reads back the same (the property is absent either way);
-      // inside an array it would turn into null.
-      if (Array.isArray(this)) throw new TypeError(`${describe(key)} is undefined inside an array`);
-      return value;
-    default:
-      throw new TypeError(`${describe(key)} is a ${typeof original}`);
-  }
-}
-
-function describe(key: string): string {
-  return key === '' ? 'the value' : `the field ${JSON.stringify(key)}`;
 }

@@ -4,6 +4,7 @@
  * the tier adds its own prefix and escaping.
  */
 import type { Envelope } from './entry.js';
+import type { TierUnavailableError } from './errors.js';
 
 /** A held distributed lock. */
 export interface LockHandle {
@@ -66,7 +67,12 @@ export interface SharedTierCore {
    * For a tier without an invalidation bus: how long an instance's L1 copy of its entries may count as
    * fresh at most — the longest another instance's write can go unseen. Ignored when the tier has a bus.
    */
-  readonly l1FreshnessMs?: number;
+  readonly l1FreshnessMs?: number | undefined;
+  /**
+   * Subscribes to the tier's connection failures (the cache re-emits them as its `error` event).
+   * @returns a function that unsubscribes.
+   */
+  onError?(listener: (error: TierUnavailableError) => void): () => void;
 }
 
 /**

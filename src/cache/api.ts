@@ -2,6 +2,8 @@
  * The public API's types: the cache, its loaders and events. The implementation is `cache.ts` (the
  * facade) and the paths in this folder; this file holds only what a caller sees.
  */
+
+import type { TierCacheError } from '../errors.js';
 import type { HealthReport } from '../metrics/health.js';
 import type { CacheStats } from '../metrics/stats.js';
 import type { CallOptions, Duration } from '../options.js';
@@ -60,6 +62,12 @@ export interface HotKey {
 export interface CacheEvents {
   /** The sliding-window hit rate fell below `health.threshold`; the report says why. */
   lowHitRate: (report: HealthReport) => void;
+  /**
+   * Something the cache absorbed but you should know of, reported once per namespace and kind: a loaded
+   * value the shared tier cannot hold (a class instance, too large; `InvalidValueError` /
+   * `ValueTooLargeError`: the caller got it, only the L1 keeps it). Never thrown at a caller.
+   */
+  error: (error: TierCacheError) => void;
 }
 
 /** A cache, or an isolated namespace view of one. Every method is safe to call concurrently. */

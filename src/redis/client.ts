@@ -37,13 +37,42 @@ export interface SentinelTarget {
  * disconnected (a standalone or Cluster client does not queue commands offline).
  */
 export function ownClient(target: string | readonly string[] | SentinelTarget): AnyRedisClient {
-  if (typeof target === 'string') return createClient({ url: target, disableOfflineQueue: true });
+  if (typeof target === 'string') return createClient({ url: checkUrl(target), disableOfflineQueue: true });
   if (isSentinelTarget(target)) return ownSentinel(target);
   if (target.length === 0) throw new ConfigError('client', 'a Cluster needs at least one seed URL.');
   return createCluster({
-    rootNodes: target.map((url) => ({ url })),
+    rootNodes: target.map((url) => ({ url: checkUrl(url) })),
     defaults: { disableOfflineQueue: true },
   });
+}
+
+/**
+ * A Redis URL as node-redis needs it: `redis://` or `rediss://` and a host. Checked here because the
+ * client would connect an empty string to localhost:6379 (and write there), and answer `host:port` with
+ * a bare `TypeError` from its own depths.
+ */
+function checkUrl(url: unknown): string {
+  if (typeof url !== 'string' || url.trim() === '') {
+    throw new ConfigError('client', 'the Redis URL is empty; set it, e.g. redis://127.0.0.1:6379 (REDIS_URL?).');
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    parsed === undefined ||
+    (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') ||
+    parsed.hostname === ''
+  ) {
+    const hint = /^[\w.-]+:\d+$/.test(url) ? ` — did you mean redis://${url}?` : '';
+    throw new ConfigError(
+      'client',
+      `${JSON.stringify(url)} is not a Redis URL; use redis://host:port (or rediss:// for TLS)${hint}`,
+    );
+  }
+  return url;
 }
 
 function ownSentinel(target: SentinelTarget): RedisSentinelClient {
@@ -85,6 +114,17 @@ export function isSentinel(client: AnyRedisClient): client is RedisSentinelClien
 /** Whether a value looks like a node-redis client (of any kind). */
 export function isClient(value: unknown): value is AnyRedisClient {
   return typeof value === 'object' && value !== null && typeof (value as RedisClient).get === 'function';
+}
+
+/**
+ * Whether a value is an ioredis (or iovalkey) client: `Redis` or `Cluster`. Their command surface differs
+ * from node-redis's (options objects, reply shapes), so they are refused at construction rather than
+ * failing on every call.
+ */
+export function isIoredisClient(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const client = value as { status?: unknown; options?: unknown; isOpen?: unknown; duplicate?: unknown };
+  return typeof client.status === 'string' && typeof client.options === 'object' && client.isOpen === undefined;
 }
 
 /**

@@ -35,6 +35,7 @@ import {
   closeOwnedClient,
   isClient,
   isCluster,
+  isIoredisClient,
   isSentinelTarget,
   ownClient,
   type RedisClient,
@@ -42,6 +43,7 @@ import {
   type RedisSentinelClient,
   type SentinelTarget,
 } from './client.js';
+import { ConnectionHealth } from './connection-health.js';
 import { type CopyReader, HotKeyReplicas } from './hot-key-replicas.js';
 import {
   checkPrefix,
@@ -110,6 +112,8 @@ export class RedisTier implements SharedTier {
   readonly counters: RedisTierCounters = { hits: 0, misses: 0, corrupt: 0, errors: 0, timeouts: 0 };
   readonly #client: AnyRedisClient;
   readonly #owned: boolean;
+  /** The owned connection's state and failure reports (`undefined` for a client the caller passed). */
+  readonly #health: ConnectionHealth | undefined;
   #closed = false;
   readonly #prefix: string;
   readonly #timeoutMs: number;
@@ -148,10 +152,24 @@ export class RedisTier implements SharedTier {
     this.#owned = typeof given === 'string' || Array.isArray(given) || isSentinelTarget(given);
     if (typeof given === 'string' || Array.isArray(given) || isSentinelTarget(given)) {
       const client = ownClient(given as string | readonly string[] | SentinelTarget);
-      // A client the tier owns reports connection trouble through the breaker and counters, not logs.
-      client.on('error', () => {});
-      this.#calls.connectingThrough(client.connect());
+      // A client the tier owns reports connection trouble through `ready()` and `onError`, never a log.
+      const health = new ConnectionHealth(this.name, describeTarget(given));
+      client.on('error', (error: unknown) => health.failed(error));
+      client.on('ready', () => health.up());
+      const connecting = client.connect();
+      connecting.then(
+        () => health.up(),
+        (error: unknown) => health.failed(error),
+      );
+      this.#calls.connectingThrough(connecting);
+      this.#health = health;
       this.#client = client;
+    } else if (isIoredisClient(given)) {
+      throw new ConfigError(
+        'client',
+        'this is an ioredis (or iovalkey) client, which tiercache does not drive; pass a node-redis client ' +
+          "(import { createClient } from 'redis') or a redis:// URL, and the tier makes its own connection.",
+      );
     } else if (isClient(given)) {
       this.#client = given;
     } else {
@@ -181,6 +199,26 @@ export class RedisTier implements SharedTier {
   /** Times the breaker has opened. */
   get breakerOpened(): number {
     return this.#calls.breakerOpened;
+  }
+
+  /**
+   * Resolves once the tier can talk to Redis; rejects with a `TierUnavailableError` that names the cause
+   * (nothing listening, unknown host, refused credentials, TLS, no answer within `timeoutMs`). The cache
+   * works without it — a tier that is down is read as misses — but a service should await it at start.
+   */
+  ready(timeoutMs = 5000): Promise<void> {
+    if (this.#health !== undefined) return this.#health.ready(timeoutMs);
+    const client = this.#client as { isReady?: boolean };
+    return client.isReady === false
+      ? Promise.reject(
+          new TierUnavailableError(this.name, 'the client you passed is not connected; await client.connect() first.'),
+        )
+      : Promise.resolve();
+  }
+
+  /** Subscribes to connection failures (each kind reported once a minute at most); @returns unsubscribe. */
+  onError(listener: (error: TierUnavailableError) => void): () => void {
+    return this.#health?.onError(listener) ?? (() => {});
   }
 
   get(key: string): Promise<Envelope | undefined> {
@@ -433,6 +471,15 @@ class RedisLock implements LockHandle {
 /** Whether a command failed because of one key's contents (WRONGTYPE), not the server or the network. */
 function isKeyReplyError(cause: unknown): boolean {
   return cause instanceof ErrorReply && cause.message.includes('WRONGTYPE');
+}
+
+/** What an owned client connects to, for messages: URLs without their passwords. */
+function describeTarget(target: string | readonly string[] | SentinelTarget): string {
+  const strip = (url: string) =>
+    url.replace(/\/\/([^@/]*)@/, (_, auth: string) => `//${auth.split(':')[0] ?? ''}:***@`);
+  if (typeof target === 'string') return strip(target);
+  if (isSentinelTarget(target)) return `Sentinel master ${target.name}`;
+  return `the Cluster at ${target.map(strip).join(', ')}`;
 }
 
 /** A TTL in whole milliseconds, at least 1, as Redis wants it. */

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Packs tiercache as `npm pack` would publish it and installs the tarball into throwaway ESM, CommonJS and
+# strict TypeScript projects, each of which imports it, (type-)checks and runs a Redis round trip against
+# a redis-server of its own on a free port. Run from the repository root; CI runs it after the tests.
+set -euo pipefail
+
+root=$(pwd)
+work=$(mktemp -d)
+redis_pid=''
+cleanup() {
+  if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+npm pack --silent --pack-destination "$work" >/dev/null # prepack builds dist/
+tarball=$(ls "$work"/tiercache-*.tgz)
+listing=$(tar tzf "$tarball")
+for needed in package/dist/index.js package/dist/index.d.ts package/README.md package/package.json; do
+  grep -qx "$needed" <<<"$listing" || { echo "the package lacks $needed"; exit 1; }
+done
+if grep -q '\.map$' <<<"$listing"; then echo 'the package ships source maps pointing at files it does not ship'; exit 1; fi
+echo "package: $(wc -l <<<"$listing") files, $(du -k "$tarball" | cut -f1) KB"
+
+port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
+redis_pid=$!
+for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+url="redis://127.0.0.1:$port"
+
+project() {
+  mkdir -p "$work/$1"
+  cd "$work/$1"
+  npm init -y >/dev/null
+  npm install --silent --no-audit --no-fund "$tarball" >/dev/null
+}
+
+# ESM
+project esm
+npm pkg set type=module
+cat >index.js <<JS
+import { createCache, createRedisTier } from 'tiercache';
+const l2 = createRedisTier({ client: '$url' });
+await l2.ready();
+const cache = createCache({ ttl: '1m', l2 });
+const value = await cache.getOrLoad('k', async () => ({ at: new Date(0) }));
+const other = createCache({ ttl: '1m', l1: false, l2 });
+const read = await other.getOrLoad('k', () => { throw new Error('not from Redis'); });
+if (!(read.at instanceof Date) || read.at.getTime() !== value.at.getTime()) throw new Error('bad round trip');
+await cache.close(); await other.close(); await l2.close();
+console.log('esm: ok');
+JS
+node index.js
+
+# CommonJS (what npm init -y makes): require() of the ESM package, Node >= 20.19
+project cjs
+cat >index.js <<JS
+const { createCache, createRedisTier } = require('tiercache');
+(async () => {
+  const l2 = createRedisTier({ client: '$url' });
+  await l2.ready();
+  const cache = createCache({ ttl: '1m', l2 });
+  await cache.set('c', 42);
+  const other = createCache({ ttl: '1m', l1: false, l2 });
+  if ((await other.get('c')) !== 42) throw new Error('bad round trip');
+  await cache.close(); await other.close(); await l2.close();
+  console.log('cjs: ok');
+})().catch((error) => { console.error(error); process.exit(1); });
+JS
+node --no-warnings index.js
+
+# Strict TypeScript, checked with the repository's compiler
+project ts
+npm pkg set type=module
+cat >tsconfig.json <<JSON
+{ "compilerOptions": { "strict": true, "module": "nodenext", "moduleResolution": "nodenext", "target": "es2022",
+  "noEmit": true, "skipLibCheck": false, "types": [], "exactOptionalPropertyTypes": true, "noUncheckedIndexedAccess": true } }
+JSON
+cat >index.ts <<TS
+import { type Cache, createCache, createRedisTier, type WriteOutcome } from 'tiercache';
+const l2 = createRedisTier({ client: '$url' });
+const cache: Cache = createCache({ ttl: '1m', l2 });
+const outcome: WriteOutcome = await cache.set('t', { n: 1 });
+const n: number | undefined = (await cache.get<{ n: number }>('t'))?.n;
+console.log(outcome, n);
+await cache.close();
+await l2.close();
+TS
+mkdir -p node_modules/@types && ln -s "$root/node_modules/@types/node" node_modules/@types/node
+"$root/node_modules/.bin/tsc" -p . --types node
+echo 'ts: type-checks'
