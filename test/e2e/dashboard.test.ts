@@ -4,20 +4,19 @@
  * protections off and one load with them on. Screenshots land in `test-results/`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type RunningDemo, startDemo } from '../helpers/demo-process.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM, chromiumMissing, needs } from '../helpers/services.js';
+
 const SHOTS = new URL('../../test-results/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'tiercache-dashboard-'));
 
-describe('dashboard in Chromium', {
-  skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (.ci/run installs it)`,
-}, () => {
+describe('dashboard in Chromium', needs(chromiumMissing), () => {
   let demo: RunningDemo;
   let browser: Browser;
   let page: Page;

@@ -13,7 +13,8 @@ import pg from 'pg';
 import type { ConsistencySettings, ReadLog, WriteLog } from '../helpers/consistency-worker.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
-const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { needs, POSTGRES, postgresMissing } from '../helpers/services.js';
+
 const TABLE = `tiercache_consistency_${process.pid}`;
 const KEYS = 100;
 const PROCESSES = 3;
@@ -28,6 +29,7 @@ const nextMessage = <T>(child: ChildProcess) =>
   });
 
 describe('consistency: 3 processes writing through and reading against PostgreSQL', {
+  ...needs(postgresMissing),
   timeout: (SECONDS + 60) * 1000,
 }, () => {
   let server: RedisServer;

@@ -13,17 +13,18 @@ import { seedMenus } from '../../demo/store/menu.js';
 import { type MenuStore, seedStore } from '../../demo/store/menu-store.js';
 import { openStore } from '../../demo/store/open-store.js';
 
-const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const MARIADB = process.env.TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/test';
+import { MARIADB, mariadbMissing, needs, POSTGRES, postgresMissing } from '../helpers/services.js';
+
 const TABLE = `tiercache_menus_${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'tiercache-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const engines: { name: string; url: string; drop(): Promise<void> }[] = [
-  { name: 'SQLite', url: join(dir, 'menus.db'), drop: async () => {} },
+const engines: { name: string; url: string; missing: string | false; drop(): Promise<void> }[] = [
+  { name: 'SQLite', url: join(dir, 'menus.db'), missing: false, drop: async () => {} },
   {
     name: 'PostgreSQL',
     url: POSTGRES,
+    missing: postgresMissing,
     drop: async () => {
       const client = new pg.Client(POSTGRES);
       await client.connect();
@@ -34,6 +35,7 @@ const engines: { name: string; url: string; drop(): Promise<void> }[] = [
   {
     name: 'MariaDB',
     url: MARIADB,
+    missing: mariadbMissing,
     drop: async () => {
       const connection = await mysql.createConnection(MARIADB);
       await connection.query(`DROP TABLE IF EXISTS ${TABLE}`);
@@ -43,7 +45,7 @@ const engines: { name: string; url: string; drop(): Promise<void> }[] = [
 ];
 
 for (const engine of engines) {
-  describe(`demo store on ${engine.name}`, () => {
+  describe(`demo store on ${engine.name}`, needs(engine.missing), () => {
     let store: MenuStore;
     after(async () => {
       await store?.close();

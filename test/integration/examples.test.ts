@@ -5,10 +5,11 @@ import pg from 'pg';
 import { buildUsersService } from '../../examples/users-service.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
-const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { needs, POSTGRES, postgresMissing } from '../helpers/services.js';
+
 const TABLE = `tiercache_users_${process.pid}`;
 
-describe('examples/users-service.ts', () => {
+describe('examples/users-service.ts', needs(postgresMissing), () => {
   let redis: RedisServer;
   let db: pg.Pool;
   let service: Awaited<ReturnType<typeof buildUsersService>>;

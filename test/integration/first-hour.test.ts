@@ -18,9 +18,9 @@ import {
 import { eventually } from '../helpers/eventually.js';
 import { freePort, RedisServer } from '../helpers/redis-server.js';
 
-const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { needs, POSTGRES, postgresMissing } from '../helpers/services.js';
 
-describe('first hour: values a database returns', () => {
+describe('first hour: values a database returns', needs(postgresMissing), () => {
   let server: RedisServer;
   let database: pg.Pool;
 

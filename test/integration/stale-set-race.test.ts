@@ -23,7 +23,8 @@ import { physicalKey } from '../../src/keys.js';
 import { MemcachedServer } from '../helpers/memcached-server.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
-const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { needs, POSTGRES, postgresMissing } from '../helpers/services.js';
+
 const TABLE = `tiercache_race_${process.pid}`;
 const ROWS = Number(process.env.RACE_ROWS ?? 1000);
 const CONTROL_ROWS = 50;
@@ -48,7 +49,7 @@ function gate(): { open(): void; opened: Promise<void> } {
   return { open, opened };
 }
 
-describe('stale-set race against PostgreSQL', { timeout: 120_000 }, () => {
+describe('stale-set race against PostgreSQL', { timeout: 120_000, ...needs(postgresMissing) }, () => {
   let server: RedisServer;
   let database: pg.Pool;
   const tiers: RedisTier[] = [];
