@@ -28,15 +28,33 @@ redis_pid=$!
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 url="redis://127.0.0.1:$port"
 
-project() {
+project() { # <name> [peer packages…]
   mkdir -p "$work/$1"
   cd "$work/$1"
+  shift
   npm init -y >/dev/null
-  npm install --silent --no-audit --no-fund "$tarball" >/dev/null
+  npm install --silent --no-audit --no-fund "$tarball" "$@" >/dev/null
 }
+redis_client="@redis/client@$(node -p "require('$root/package.json').peerDependencies['@redis/client']")"
+
+# L1 only: nothing but the package installs, and a Redis tier without its peer names the package.
+project l1
+npm pkg set type=module
+cat >index.js <<JS
+import { createCache, createRedisTier, ConfigError } from 'tiercache';
+import { existsSync } from 'node:fs';
+if (existsSync('node_modules/@redis/client') || existsSync('node_modules/prom-client')) throw new Error('optional peers were installed');
+const cache = createCache({ ttl: '1m' });
+if ((await cache.getOrLoad('k', async () => 1)) !== 1) throw new Error('bad L1 read');
+try { createRedisTier({ client: 'redis://127.0.0.1:6379' }); throw new Error('no error'); }
+catch (error) { if (!(error instanceof ConfigError) || !/npm install @redis\/client/.test(error.message)) throw error; }
+await cache.close();
+console.log('l1 only: ok, ' + (await import('node:fs')).readdirSync('node_modules').join(' '));
+JS
+node index.js
 
 # ESM
-project esm
+project esm "$redis_client"
 npm pkg set type=module
 cat >index.js <<JS
 import { createCache, createRedisTier } from 'tiercache';
@@ -53,7 +71,7 @@ JS
 node index.js
 
 # CommonJS (what npm init -y makes): require() of the ESM package, Node >= 20.19
-project cjs
+project cjs "$redis_client"
 cat >index.js <<JS
 const { createCache, createRedisTier } = require('tiercache');
 (async () => {
@@ -70,7 +88,7 @@ JS
 node --no-warnings index.js
 
 # Strict TypeScript, checked with the repository's compiler
-project ts
+project ts "$redis_client"
 npm pkg set type=module
 cat >tsconfig.json <<JSON
 { "compilerOptions": { "strict": true, "module": "nodenext", "moduleResolution": "nodenext", "target": "es2022",

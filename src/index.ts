@@ -41,7 +41,12 @@ export { estimateSize } from './memory/weigher.js';
 export { CHANNELS, type LatencyMessage, type TraceContext } from './metrics/channels.js';
 export type { Diagnosis, DiagnosisCause, HealthReport } from './metrics/health.js';
 export type { GetOrLoadOutcome, LatencySummaries, LatencySummary } from './metrics/latency.js';
-export { type PrometheusOptions, type PrometheusRegistration, registerPrometheus } from './metrics/prometheus.js';
+export {
+  type MetricRegistry,
+  type PrometheusOptions,
+  type PrometheusRegistration,
+  registerPrometheus,
+} from './metrics/prometheus.js';
 export type { CacheStats, MemoryTierStats, MissCauses } from './metrics/stats.js';
 export { DEFAULTS } from './options/resolve.js';
 export { parseDuration } from './options/validate.js';

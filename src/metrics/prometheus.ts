@@ -29,16 +29,27 @@
  * | `load_duration_seconds` | histogram | namespace, outcome (ok, error) |
  */
 import diagnostics from 'node:diagnostics_channel';
-import { Counter, register as defaultRegistry, Gauge, Histogram, type Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import type { Registry } from 'prom-client';
+
+/**
+ * A prom-client `Registry`, as far as this module uses it: named structurally so the published types do
+ * not require prom-client (an optional peer) to be installed.
+ */
+export interface MetricRegistry {
+  removeSingleMetric(name: string): void;
+}
+
 import type { Cache } from '../cache/api.js';
 import { NAMESPACE_COUNTERS } from '../cache.js';
+import { peer } from '../peer.js';
 import { CHANNELS, type LatencyMessage } from './channels.js';
 import type { CacheStats, Counters, MemoryTierStats } from './stats.js';
 
 /** Options of {@link registerPrometheus}. */
 export interface PrometheusOptions {
   /** The registry to add the metrics to. Default: prom-client's global registry. */
-  registry?: Registry;
+  registry?: MetricRegistry;
   /** Prefix of every metric name. Default: `'tiercache_'`. Give each cache in one registry its own. */
   prefix?: string;
   /** Histogram buckets, in seconds. Default: 50 µs to 2.5 s. */
@@ -67,7 +78,14 @@ type Sample = readonly [labels: Record<string, string>, value: number];
  * app.get('/metrics', async () => registry.metrics());
  */
 export function registerPrometheus(cache: Cache, options: PrometheusOptions = {}): PrometheusRegistration {
-  const registry = options.registry ?? defaultRegistry;
+  // prom-client is an optional peer, loaded here: a cache that exports nothing does not need it.
+  const {
+    Counter,
+    Gauge,
+    Histogram,
+    register: defaultRegistry,
+  } = peer<typeof PromClient>('prom-client', 'registerPrometheus');
+  const registry = (options.registry ?? defaultRegistry) as Registry;
   const prefix = options.prefix ?? 'tiercache_';
   const buckets = options.buckets ?? DEFAULT_BUCKETS;
   const perNamespace = (): ReadonlyMap<string, Readonly<Counters>> => {

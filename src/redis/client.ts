@@ -2,15 +2,15 @@
  * Which node-redis clients the Redis tier accepts, and the clients it creates for itself from URLs or
  * a Sentinel description.
  */
-import {
-  createClient,
-  createCluster,
-  createSentinel,
-  type RedisClientType,
-  type RedisClusterType,
-  type RedisSentinelType,
-} from '@redis/client';
+import type * as RedisModule from '@redis/client';
+import type { RedisClientType, RedisClusterType, RedisSentinelType } from '@redis/client';
 import { ConfigError } from '../errors.js';
+import { peer } from '../peer.js';
+
+/** node-redis, an optional peer: installed by users of the Redis tier (see `peer.ts`). */
+export function redisModule(): typeof RedisModule {
+  return peer<typeof RedisModule>('@redis/client', 'client');
+}
 
 // The tier uses only core commands, so any modules, functions, scripts, RESP version or type mapping do.
 // biome-ignore lint/suspicious/noExplicitAny: see above
@@ -37,6 +37,7 @@ export interface SentinelTarget {
  * disconnected (a standalone or Cluster client does not queue commands offline).
  */
 export function ownClient(target: string | readonly string[] | SentinelTarget): AnyRedisClient {
+  const { createClient, createCluster } = redisModule();
   if (typeof target === 'string') return createClient({ url: checkUrl(target), disableOfflineQueue: true });
   if (isSentinelTarget(target)) return ownSentinel(target);
   if (target.length === 0) throw new ConfigError('client', 'a Cluster needs at least one seed URL.');
@@ -93,7 +94,7 @@ function ownSentinel(target: SentinelTarget): RedisSentinelClient {
   });
   // Sentinel's own client pool queues commands while it re-resolves the master after a failover; the
   // tier's per-call timeout still bounds how long any call waits.
-  return createSentinel({ name: target.name, sentinelRootNodes });
+  return redisModule().createSentinel({ name: target.name, sentinelRootNodes });
 }
 
 /** Whether a value is a {@link SentinelTarget} (rather than URLs or a client). */

@@ -21,7 +21,6 @@
  *   wake on a fill notification (`bus.ts`); the lock's expiry bounds every wait.
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorReply } from '@redis/client';
 import { decodeEnvelope, type Envelope, encodeEnvelope } from '../entry.js';
 import { ConfigError, TierUnavailableError } from '../errors.js';
 import type { BreakerState } from '../guard/circuit-breaker.js';
@@ -41,6 +40,7 @@ import {
   type RedisClient,
   type RedisClusterClient,
   type RedisSentinelClient,
+  redisModule,
   type SentinelTarget,
 } from './client.js';
 import { ConnectionHealth } from './connection-health.js';
@@ -470,7 +470,7 @@ class RedisLock implements LockHandle {
 
 /** Whether a command failed because of one key's contents (WRONGTYPE), not the server or the network. */
 function isKeyReplyError(cause: unknown): boolean {
-  return cause instanceof ErrorReply && cause.message.includes('WRONGTYPE');
+  return cause instanceof redisModule().ErrorReply && cause.message.includes('WRONGTYPE');
 }
 
 /** What an owned client connects to, for messages: URLs without their passwords. */
