@@ -80,6 +80,9 @@ export class CacheCore {
     this.repair =
       options.l2 === undefined ? undefined : new WriteRepair(options.l2, (op, key) => this.publish(op, key));
     this.invalidation = new Invalidation(options, this.flights, this.l1, this.tags, randomUUID());
+    const logger = options.logger;
+    if (logger !== undefined)
+      this.events.on('error', (error: Error) => logger.warn({ err: error }, `tiercache: ${error.message}`));
     // The shared tier's connection failures, re-emitted as the cache's `error` event.
     this.#stopErrors = options.l2?.onError?.((error) => {
       if (this.events.listenerCount('error') > 0) this.events.emit('error', error);

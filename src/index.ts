@@ -51,6 +51,7 @@ export type { CacheStats, MemoryTierStats, MissCauses } from './metrics/stats.js
 export { DEFAULTS } from './options/resolve.js';
 export { parseDuration } from './options/validate.js';
 export type {
+  CacheLogger,
   CacheOptions,
   CallOptions,
   Clock,

@@ -4,6 +4,11 @@
  */
 import type { SharedTier } from './tier.js';
 
+/** A logger the cache can warn through: pino, bunyan, `console`, or anything with `warn`. */
+export interface CacheLogger {
+  warn(object: { err: Error }, message: string): void;
+}
+
 /**
  * A duration: milliseconds as a number, or a string with a unit — `'250ms'`, `'300s'`, `'5m'`, `'24h'`,
  * `'7d'`. Must be finite and greater than zero.
@@ -131,6 +136,12 @@ export interface CacheOptions {
    * keys. Default: no limit.
    */
   maxConcurrentLoads?: number;
+  /**
+   * Where the cache reports what it absorbed (its `error` events: a shared tier that cannot connect, a
+   * loaded value the shared tier cannot hold), as `logger.warn({ err }, message)` — pino's and bunyan's
+   * shape; `console` works too. Default: none (listen with `cache.on('error', …)`).
+   */
+  logger?: CacheLogger;
   /**
    * Hot-key detection (`cache.hotKeys()`): one read in `sampleEvery` feeds a decaying count-min sketch
    * (32 KiB) with `capacity` candidates; a key is hot when its estimated rate over the last `window` is

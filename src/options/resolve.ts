@@ -7,6 +7,7 @@ import { CoarseClock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import { estimateSize } from '../memory/weigher.js';
 import type {
+  CacheLogger,
   CacheOptions,
   CallOptions,
   Clock,
@@ -56,6 +57,7 @@ export interface ResolvedOptions {
     | { readonly windowMs: number; readonly concurrency: number; readonly minReads: number }
     | undefined;
   readonly maxConcurrentLoads: number;
+  readonly logger: CacheLogger | undefined;
   /** Hot-key detection, or `undefined` when off. */
   readonly hotKeys:
     | {
@@ -110,6 +112,7 @@ const CACHE_OPTION_NAMES = new Set<string>([
   'refreshAhead',
   'maxConcurrentLoads',
   'hotKeys',
+  'logger',
 ]);
 const HEALTH_OPTION_NAMES = new Set<string>(['threshold', 'window', 'minRequests']);
 const L1_OPTION_NAMES = new Set<string>(['maxEntries', 'maxBytes']);
@@ -246,6 +249,14 @@ function resolveL2(value: unknown): SharedTier | undefined {
   return value as SharedTier;
 }
 
+function resolveLogger(value: unknown): CacheLogger | undefined {
+  if (value === undefined) return undefined;
+  if (typeof (value as Partial<CacheLogger> | null)?.warn !== 'function') {
+    throw new ConfigError('logger', 'expected an object with a warn() method, such as a pino logger or console.');
+  }
+  return value as CacheLogger;
+}
+
 /** Validates cache options and fills in defaults. Call once, at construction. */
 export function resolveOptions(options: CacheOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -295,6 +306,7 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     beta: resolveEarlyRefresh(options.earlyRefresh),
     refreshAhead: resolveRefreshAhead(options.refreshAhead),
     hotKeys: resolveHotKeys(options.hotKeys),
+    logger: resolveLogger(options.logger),
     maxConcurrentLoads:
       options.maxConcurrentLoads === undefined
         ? Number.POSITIVE_INFINITY

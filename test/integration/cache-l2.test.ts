@@ -117,7 +117,8 @@ describe('cache over a shared Redis tier (standalone)', () => {
 
   it('refuses to set a value the shared tier cannot hold, and keeps no copy anywhere', async () => {
     const cache = createCache({ ttl: '10s', l2 });
-    await assert.rejects(cache.set('k', { at: new Date() }), InvalidValueError);
+    class Menu {}
+    await assert.rejects(cache.set('k', { menu: new Menu() }), InvalidValueError);
     assert.equal(await cache.has('k'), false);
     assert.equal(cache.stats().l2?.refused, 1);
   });

@@ -131,4 +131,22 @@ describe('first hour: a Redis that is wrong is named', () => {
     assert.equal(await cache.getOrLoad('k', async () => 1), 1, 'and the cache still answers');
     await Promise.all([cache.close(), tier.close()]);
   });
+
+  it('a logger gets the same reports (pino shape); a logger without warn() is a ConfigError', async () => {
+    const logged: { err: Error; message: string }[] = [];
+    const tier = createRedisTier({ client: `redis://127.0.0.1:${await freePort()}` });
+    const cache = createCache({
+      ttl: '1m',
+      l2: tier,
+      logger: { warn: (o, message) => logged.push({ ...o, message }) },
+    });
+    await eventually(() => logged.length > 0, 'a warning', 3000);
+    assert.ok(logged[0]?.err instanceof TierUnavailableError);
+    assert.match(logged[0]?.message ?? '', /^tiercache: .*nothing listens/);
+    await Promise.all([cache.close(), tier.close()]);
+    assert.throws(
+      () => createCache({ ttl: '1m', logger: {} as never }),
+      (e: unknown) => e instanceof ConfigError && /logger/.test(e.message),
+    );
+  });
 });
