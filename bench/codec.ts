@@ -2,13 +2,12 @@
  * `npm run bench -- codec [--ms 400] [--runs 5]`: the shared tier's value codec, by measurement. Two
  * values: a ~1 KB menu of plain data (the L2-hit case), and a pg-style row with a `Date`, a `BigInt` and a
  * `Buffer`. Contenders: tiercache's envelope (JSON; typed values tagged, revived only when present),
- * bare JSON (the floor; cannot carry the types), v8.serialize, msgpackr and cbor-x (record/typed
- * extensions on). Encode and decode ops/s (medians of interleaved runs) and bytes.
+ * bare JSON (the floor; cannot carry the types), v8.serialize and msgpackr (`moreTypes`). cbor-x was
+ * measured once too (see docs/design.md); its optional native packages broke `npm ci`'s lock check. Encode and decode ops/s (medians of interleaved runs) and bytes.
  */
 
 import { parseArgs } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
-import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
 import { Packr } from 'msgpackr';
 import { decodeEnvelope, encodeEnvelope } from '../dist/entry.js';
 
@@ -41,7 +40,6 @@ const codecs: Record<string, Codec> = {
   'bare JSON': { encode: (v) => JSON.stringify(v), decode: (b) => JSON.parse(b as string), types: false },
   'v8.serialize': { encode: (v) => serialize(v), decode: (b) => deserialize(b as Buffer), types: true },
   msgpackr: { encode: (v) => packr.pack(v), decode: (b) => packr.unpack(b as Buffer), types: true },
-  'cbor-x': { encode: (v) => cborEncode(v), decode: (b) => cborDecode(b as Buffer), types: true },
 };
 
 function rate(run: () => void): number {

@@ -61,7 +61,13 @@ export type {
   MemoryTierOptions,
 } from './options.js';
 export type { RedisClient, RedisClusterClient, RedisSentinelClient, SentinelTarget } from './redis/client.js';
-export { createRedisTier, RedisTier, type RedisTierCounters, type RedisTierOptions } from './redis/redis-tier.js';
+export {
+  createRedisTier,
+  type IoredisClient,
+  RedisTier,
+  type RedisTierCounters,
+  type RedisTierOptions,
+} from './redis/redis-tier.js';
 export type {
   BusEvent,
   HotKeyCopies,

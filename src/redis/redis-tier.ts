@@ -45,6 +45,7 @@ import {
 } from './client.js';
 import { ConnectionHealth } from './connection-health.js';
 import { type CopyReader, HotKeyReplicas } from './hot-key-replicas.js';
+import { IoredisAdapter, type IoredisLike, isIoredisCluster } from './ioredis-adapter.js';
 import {
   checkPrefix,
   escapeKey,
@@ -71,11 +72,19 @@ import {
 /** Options of {@link createRedisTier}. */
 export interface RedisTierOptions {
   /**
-   * A connected node-redis client, cluster or sentinel client you own; or, for a client the tier creates,
+   * A connected node-redis client, cluster or sentinel client you own, or an ioredis / iovalkey standalone
+   * client (`new Redis(…)`; best with `enableOfflineQueue: false`); or, for a client the tier creates,
    * connects and closes: a `redis://` URL, an array of URLs (seed nodes of a Cluster), or
-   * `{ name, sentinels }` (a master watched by Sentinel).
+   * `{ name, sentinels }` (a master watched by Sentinel). A client you pass is never closed by the tier.
    */
-  client: RedisClient | RedisClusterClient | RedisSentinelClient | string | readonly string[] | SentinelTarget;
+  client:
+    | RedisClient
+    | RedisClusterClient
+    | RedisSentinelClient
+    | IoredisClient
+    | string
+    | readonly string[]
+    | SentinelTarget;
   /** Prefix of every key. Default: `'tiercache:'`. No braces. */
   prefix?: string;
   /** Longest any call may take. Default: `'500ms'`. */
@@ -88,6 +97,13 @@ export interface RedisTierOptions {
   maxEntryBytes?: number;
   /** Clock for the breaker. Default: `Date.now`. */
   clock?: Clock;
+}
+
+/** An ioredis or iovalkey standalone client, as far as the tier recognises one (see `ioredis-adapter.ts`). */
+export interface IoredisClient {
+  readonly status: string;
+  readonly options: object;
+  duplicate(): unknown;
 }
 
 /** Counters of a {@link RedisTier}. */
@@ -165,11 +181,15 @@ export class RedisTier implements SharedTier {
       this.#health = health;
       this.#client = client;
     } else if (isIoredisClient(given)) {
-      throw new ConfigError(
-        'client',
-        'this is an ioredis (or iovalkey) client, which tiercache does not drive; pass a node-redis client ' +
-          "(import { createClient } from 'redis') or a redis:// URL, and the tier makes its own connection.",
-      );
+      if (isIoredisCluster(given)) {
+        throw new ConfigError(
+          'client',
+          'an ioredis Cluster is not supported; pass seed URLs (client: ["redis://…", …]) or a node-redis ' +
+            'createCluster() client.',
+        );
+      }
+      // ioredis / iovalkey standalone: driven through node-redis's surface (see ioredis-adapter.ts).
+      this.#client = new IoredisAdapter(given as unknown as IoredisLike) as unknown as AnyRedisClient;
     } else if (isClient(given)) {
       this.#client = given;
     } else {
@@ -470,7 +490,10 @@ class RedisLock implements LockHandle {
 
 /** Whether a command failed because of one key's contents (WRONGTYPE), not the server or the network. */
 function isKeyReplyError(cause: unknown): boolean {
-  return cause instanceof redisModule().ErrorReply && cause.message.includes('WRONGTYPE');
+  const error = cause as Error | undefined;
+  // node-redis's ErrorReply, or ioredis's ReplyError (given an ioredis client).
+  const reply = error?.name === 'ReplyError' || (error !== undefined && error instanceof redisModule().ErrorReply);
+  return reply && error.message.includes('WRONGTYPE');
 }
 
 /** What an owned client connects to, for messages: URLs without their passwords. */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import pg from 'pg';
 import {
   ConfigError,
@@ -71,7 +71,7 @@ describe('first hour: values a database returns', needs(postgresMissing), () => 
 });
 
 describe('first hour: a Redis that is wrong is named', () => {
-  it('refuses an empty URL, host:port, another scheme, and an ioredis client, naming client', async () => {
+  it('refuses an empty URL, host:port, another scheme, and an ioredis Cluster, naming client', async () => {
     for (const [client, message] of [
       ['', /empty/],
       ['   ', /empty/],
@@ -85,9 +85,12 @@ describe('first hour: a Redis that is wrong is named', () => {
         JSON.stringify(client),
       );
     }
-    const ioredis = new Redis({ lazyConnect: true });
-    assert.throws(() => createRedisTier({ client: ioredis as never }), /ioredis/);
-    ioredis.disconnect();
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    assert.throws(
+      () => createRedisTier({ client: cluster as never }),
+      (error: unknown) => error instanceof ConfigError && /ioredis Cluster/.test(error.message),
+    );
+    cluster.disconnect();
   });
 
   it('ready() names the cause: nothing listening, unknown host, refused credentials, TLS against plain', async () => {
