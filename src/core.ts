@@ -21,11 +21,17 @@ import { MemoryTier, MISS } from './memory/memory-tier.js';
 import { entryOverhead } from './memory/weigher.js';
 import { HealthMonitor, type HealthTotals } from './metrics/health.js';
 import { LatencyRecorder } from './metrics/latency.js';
+import { MissRatioCurve } from './metrics/miss-ratio-curve.js';
 import { type Removal, RemovalLog, removalLogSize, shadowCapacity } from './metrics/removal-log.js';
 import type { Counters } from './metrics/stats.js';
 import type { ResolvedOptions, WriteSettings } from './options/resolve.js';
 import { type Flight, SingleFlight, StaleCopy } from './stampede/single-flight.js';
 import type { InvalidationMessage, SharedTier } from './tier.js';
+
+/** Samples simulated at once on the miss path (a few hundred µs at most). */
+const CURVE_BATCH = 256;
+/** How often the curve's samples are simulated when there are few misses. */
+const CURVE_DRAIN_MS = 250;
 
 /** Why the L1 lacks a key: its removal, `'seen'` (by the sketch only), or `undefined` (a first read). */
 export type MissExplanation = Removal | 'seen' | undefined;
@@ -39,6 +45,9 @@ export class CacheCore {
   /** Loader calls running now (for `maxConcurrentLoads`), including ones finishing after a soft timeout. */
   loading = 0;
   readonly #stopErrors: (() => void) | undefined;
+  /** The live miss-ratio curve of the L1 (`metrics/miss-ratio-curve.ts`); `undefined` with stats off. */
+  readonly curve: MissRatioCurve | undefined;
+  readonly #curveTimer: NodeJS.Timeout | undefined;
   /** Which error kinds each namespace (by its counters) has reported through the `error` event. */
   readonly #reported = new WeakMap<Counters, Set<string>>();
   /** Without a bus: how long an L1 copy of a shared entry counts as fresh at most (0: unbounded). */
@@ -70,6 +79,18 @@ export class CacheCore {
     const removals = options.l1 !== false && options.stats ? new RemovalLog(removalLogSize(options.l1)) : undefined;
     this.capacity = options.l1 === false ? 0 : shadowCapacity(options.l1);
     this.l1 = options.l1 === false ? undefined : new MemoryTier(options.l1, options.random, removals);
+    const curveEntries =
+      options.l1 === false || !options.stats
+        ? undefined
+        : MissRatioCurve.entriesFor(this.capacity, options.l1.maxBytes);
+    if (this.l1 !== undefined && curveEntries !== undefined) {
+      // The live miss-ratio curve: sampled on the L1's hit path, simulated on misses and by a timer.
+      // Its own randomness: drawing from options.random would shift a seeded cache's own sequence.
+      const curve = new MissRatioCurve(this.capacity, curveEntries, Math.random);
+      this.l1.sampler = curve;
+      this.curve = curve;
+      this.#curveTimer = setInterval(() => curve.drain(), CURVE_DRAIN_MS).unref();
+    }
     this.latency = options.stats ? new LatencyRecorder() : undefined;
     this.health = options.stats
       ? new HealthMonitor({ ...options.health, ttlMs: options.ttl }, () => this.totals(), options.clock.now())
@@ -97,6 +118,7 @@ export class CacheCore {
   /** Stops listening to the bus. */
   detach(): void {
     this.invalidation.close();
+    clearInterval(this.#curveTimer);
     this.#stopErrors?.();
     this.hot.close();
     this.repair?.close();
@@ -108,6 +130,7 @@ export class CacheCore {
       counters: this.namespaces.sumUnder([]),
       removed: l1 === undefined ? 0 : l1.evictions + l1.expirations,
       removedUnread: l1?.removedUnread ?? 0,
+      ...(this.curve === undefined ? {} : { curve: this.curve.totals() }),
     };
   }
 
@@ -118,6 +141,8 @@ export class CacheCore {
 
   /** Counts `reads` reads that no tier answered, by cause, and advances the health window. */
   recordMiss(counters: Counters, explanation: MissExplanation, now: number, reads = 1): void {
+    // Misses are the slow path already: simulate what the hit path sampled, a small batch at a time.
+    if (this.curve !== undefined && this.curve.pending >= CURVE_BATCH) this.curve.drain();
     if (explanation === undefined) {
       counters.missCold += reads;
     } else if (explanation === 'seen') {

@@ -202,7 +202,10 @@ export class MemoryTier {
       this.#expire(slot);
       return MISS;
     }
-    this.#sketch.incrementSeen(this.#links.records[slot * RECORD + HASH] as number);
+    const hash = this.#links.records[slot * RECORD + HASH] as number;
+    this.#sketch.incrementSeen(hash);
+    const sampler = this.sampler;
+    if (sampler !== undefined && hash >>> 0 < sampler.sampleBelow) sampler.sample(hash >>> 0);
     this.#reorder(slot);
     this.#hitsInSample++;
     this.#lastSlot = slot;
@@ -296,6 +299,8 @@ export class MemoryTier {
       this.#weight += weight;
       if (this.#index.size > this.#sketch.capacity) this.#sketch.ensureCapacity(this.#index.size * 2);
       this.#sketch.increment(hash);
+      const sampler = this.sampler;
+      if (sampler !== undefined && hash >>> 0 < sampler.sampleBelow) sampler.sample(hash >>> 0);
       this.#missesInSample++;
     }
     this.#sweep(now);
@@ -496,6 +501,12 @@ export class MemoryTier {
    * such a victim never loses its place to an ordinary candidate. Consulted only when evicting.
    */
   favoured: ((key: string) => boolean) | undefined;
+
+  /**
+   * Where accesses are sampled for the miss-ratio curve (`metrics/miss-ratio-curve.ts`): a hit or a new
+   * entry whose hash is below `sampleBelow` is handed over — one comparison otherwise.
+   */
+  sampler: { readonly sampleBelow: number; sample(hash: number): void } | undefined;
 
   /** TinyLFU's admission test: does the candidate deserve the victim's place? */
   #admit(candidate: number, victim: number): boolean {

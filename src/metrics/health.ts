@@ -17,12 +17,15 @@
  * and the window's figures are the difference between now and the oldest snapshot. Nothing is counted
  * twice and nothing runs on the hit path: the monitor advances on misses and on `stats()`.
  */
+import { CURVE_SCALES, type CurveTotals, predictCurve } from './miss-ratio-curve.js';
 import { Counters, type MissCauses, ratio, subtractCounters, totalMisses } from './stats.js';
 
 /** Buckets in the sliding window: the window moves in steps of a sixth. */
 const BUCKETS = 6;
 /** A cause must explain at least this share of the misses to be named. */
 const DOMINANT_SHARE = 0.3;
+/** The curve "rises" when the most memory simulated would add at least this much hit rate. */
+const CURVE_RISE = 0.05;
 /** Cold misses point at the data only if at least this share of entries left unread. */
 const UNREAD_SHARE = 0.5;
 
@@ -33,6 +36,8 @@ export interface HealthTotals {
   readonly removed: number;
   /** Of those, entries never read again after they were cached. */
   readonly removedUnread: number;
+  /** The miniature simulations' cumulative figures, when the curve is on (`miss-ratio-curve.ts`). */
+  readonly curve?: CurveTotals;
 }
 
 /** Health settings, resolved. */
@@ -61,7 +66,10 @@ export interface Diagnosis {
   readonly cause: DiagnosisCause;
   /** One or two sentences for a human: the evidence and the remedy. */
   readonly message: string;
-  /** The shadow estimate of the hit rate with 2× and 4× the memory (any cause). */
+  /**
+   * The hit rate with 2× and 4× the L1's memory (any cause): from the miss-ratio curve when it has
+   * enough samples, else the removal log's shadow estimate.
+   */
   readonly estimatedHitRate: { readonly at2x: number; readonly at4x: number };
   /** For `ttl-too-short`: the mean time between a key's expiry and its re-read, in ms. */
   readonly meanRereadAfterExpiryMs?: number;
@@ -80,6 +88,11 @@ export interface HealthReport {
   readonly healthy: boolean;
   /** The window's misses by cause. */
   readonly missCauses: MissCauses;
+  /**
+   * The hit rate if the L1 had `scale` × its memory (0.25× … 16×), from the miss-ratio curve over the
+   * window; the point at 1× is the hit rate now. Absent without enough samples (or with stats off).
+   */
+  readonly curve?: readonly { readonly scale: number; readonly hitRate: number }[];
   /** Present when not healthy. */
   readonly diagnosis?: Diagnosis;
 }
@@ -136,6 +149,7 @@ export class HealthMonitor {
     const hitRate = ratio(hits, misses);
     const { threshold, minRequests, ttlMs } = this.#settings;
     const healthy = requests < minRequests || hitRate >= threshold;
+    const curve = curveOver(totals, baseline.totals, window, hitRate);
     return {
       windowMs: now - baseline.at,
       requests,
@@ -148,7 +162,8 @@ export class HealthMonitor {
         evicted: window.missEvicted,
         invalidated: window.missInvalidated,
       },
-      ...(healthy ? {} : { diagnosis: diagnose(window, removed, removedUnread, ttlMs) }),
+      ...(curve === undefined ? {} : { curve }),
+      ...(healthy ? {} : { diagnosis: diagnose(window, removed, removedUnread, ttlMs, curve) }),
     };
   }
 }
@@ -158,27 +173,43 @@ export class HealthMonitor {
  * @param window Counter differences over the window.
  * @param removed Entries evicted or expired in the window; `removedUnread` of them never re-read.
  */
-export function diagnose(window: Counters, removed: number, removedUnread: number, ttlMs: number): Diagnosis {
+export function diagnose(
+  window: Counters,
+  removed: number,
+  removedUnread: number,
+  ttlMs: number,
+  curve?: HealthReport['curve'],
+): Diagnosis {
   const misses = totalMisses(window);
   const hits = window.l1Hits + window.l2Hits;
   const requests = hits + misses;
   const share = (n: number) => (misses === 0 ? 0 : n / misses);
   const unreadShare = removed === 0 ? 0 : removedUnread / removed;
+  const hitRate = ratio(hits, misses);
+  const at = (scale: number) => curve?.find((point) => point.scale === scale)?.hitRate;
+  // The curve, when it has samples: it sees re-reads at any distance, where the removal log (3× the
+  // capacity) takes a re-read from further back for a first read.
+  const estimatedHitRate = {
+    at2x: at(2) ?? ratio(hits + window.evictedWithin2x, requests - hits - window.evictedWithin2x),
+    at4x: at(4) ?? ratio(hits + window.evictedWithin4x, requests - hits - window.evictedWithin4x),
+  };
+  const best = at(16);
+  // More memory helps when the curve rises: the "first reads" are then re-reads from beyond the cache's
+  // reach (a key space too large for the memory), not keys read once.
+  const rises = curve !== undefined && (best ?? estimatedHitRate.at4x) - hitRate >= CURVE_RISE;
   const candidates: [DiagnosisCause, number][] = [
     ['ttl-too-short', share(window.missExpired)],
-    ['capacity-too-small', share(window.missEvicted)],
-    ['wrong-data', unreadShare >= UNREAD_SHARE ? share(window.missCold) : 0],
+    ['capacity-too-small', share(window.missEvicted + (rises ? window.missCold : 0))],
+    ['wrong-data', !rises && unreadShare >= UNREAD_SHARE ? share(window.missCold) : 0],
     // First reads while little leaves the cache unread: it is still filling, not misconfigured.
-    ['warming-up', unreadShare < UNREAD_SHARE ? share(window.missCold) : 0],
+    ['warming-up', !rises && unreadShare < UNREAD_SHARE ? share(window.missCold) : 0],
     ['invalidation', share(window.missInvalidated)],
   ];
   candidates.sort((a, b) => b[1] - a[1]);
   const [cause, dominance] = candidates[0] as [DiagnosisCause, number];
-  const estimatedHitRate = {
-    at2x: ratio(hits + window.evictedWithin2x, requests - hits - window.evictedWithin2x),
-    at4x: ratio(hits + window.evictedWithin4x, requests - hits - window.evictedWithin4x),
-  };
-  const memoryNote = `Estimated hit rate with 2× capacity ${pct(estimatedHitRate.at2x)}, with 4× ${pct(estimatedHitRate.at4x)}.`;
+  const memoryNote =
+    `Estimated hit rate with 2× memory ${pct(estimatedHitRate.at2x)}, with 4× ${pct(estimatedHitRate.at4x)}` +
+    (best === undefined ? '.' : `, with 16× ${pct(best)}.`);
   if (dominance < DOMINANT_SHARE) {
     return {
       cause: 'unclear',
@@ -207,9 +238,11 @@ export function diagnose(window: Counters, removed: number, removedUnread: numbe
         cause,
         estimatedHitRate,
         message:
-          `${pct(dominance)} of misses re-read keys evicted to make room: the key space is too large for the ` +
-          `capacity (hit rate now ${pct(ratio(hits, misses))}). ${memoryNote} ` +
-          'Raise l1.maxEntries / l1.maxBytes, or add a shared tier.',
+          (rises && window.missCold > window.missEvicted
+            ? `${pct(dominance)} of misses re-read keys from beyond the cache's reach (evicted, or read too long ago ` +
+              'to be remembered): the key space is too large for the memory'
+            : `${pct(dominance)} of misses re-read keys evicted to make room: the key space is too large for the capacity`) +
+          ` (hit rate now ${pct(hitRate)}). ${memoryNote} Raise l1.maxEntries / l1.maxBytes, or add a shared tier.`,
       };
     case 'wrong-data':
       return {
@@ -238,6 +271,28 @@ export function diagnose(window: Counters, removed: number, removedUnread: numbe
           'reads reuse them. Write the new value (set, or write-through) instead of deleting it.',
       };
   }
+}
+
+/**
+ * The curve over a window: the L1's hit rate at each simulated scale, moved by the whole cache's hit rate
+ * (an L2 hit is a hit at every L1 size). `undefined` without the curve or enough samples.
+ */
+function curveOver(
+  totals: HealthTotals,
+  baseline: HealthTotals,
+  window: Counters,
+  hitRate: number,
+): HealthReport['curve'] {
+  if (totals.curve === undefined) return undefined;
+  const requests = window.l1Hits + window.l2Hits + totalMisses(window);
+  const l1HitRate = requests === 0 ? 0 : window.l1Hits / requests;
+  const zero = CURVE_SCALES.map(() => 0);
+  const predicted = predictCurve(totals.curve, baseline.curve ?? { hits: zero, accesses: zero }, l1HitRate);
+  if (predicted.some((p) => p === undefined)) return undefined;
+  return CURVE_SCALES.map((scale, i) => ({
+    scale,
+    hitRate: Math.min(1, Math.max(0, hitRate + (predicted[i] as number) - l1HitRate)),
+  }));
 }
 
 function pct(share: number): string {

@@ -25,6 +25,7 @@
  * | `bytes` | gauge | tier |
  * | `loads_in_flight` | gauge | — |
  * | `window_hit_rate` | gauge | — |
+ * | `predicted_hit_rate` | gauge | scale (0.25 … 16: × the L1's memory) |
  * | `get_or_load_duration_seconds` | histogram | namespace, outcome (hit — sampled —, miss, collapsed, error) |
  * | `load_duration_seconds` | histogram | namespace, outcome (ok, error) |
  */
@@ -234,6 +235,13 @@ export function registerPrometheus(cache: Cache, options: PrometheusOptions = {}
       'Hit rate over the health sliding window.',
       [],
       cacheWide((stats) => stats.health?.hitRate ?? 0),
+    ),
+    scraped(
+      'gauge',
+      'predicted_hit_rate',
+      'Hit rate the cache would have with `scale` × its L1 memory, from the live miss-ratio curve.',
+      ['scale'],
+      () => (cache.stats().health?.curve ?? []).map((point) => [{ scale: String(point.scale) }, point.hitRate]),
     ),
   ];
   const getOrLoadDuration = new Histogram({

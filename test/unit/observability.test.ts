@@ -257,6 +257,7 @@ describe('Prometheus export', () => {
       tiercache_bytes: 'gauge',
       tiercache_loads_in_flight: 'gauge',
       tiercache_window_hit_rate: 'gauge',
+      tiercache_predicted_hit_rate: 'gauge',
       tiercache_get_or_load_duration_seconds: 'histogram',
       tiercache_load_duration_seconds: 'histogram',
     };
