@@ -160,6 +160,7 @@ export class MenuApp {
       topKeys: hot.slice(0, 10),
       lastError: this.#lastError,
       diagnosis: diagnosis === undefined ? undefined : { cause: diagnosis.cause, message: diagnosis.message },
+      curve: stats.health?.curve ?? [],
     };
   }
 

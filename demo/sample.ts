@@ -42,6 +42,8 @@ export interface InstanceSample {
   readonly lastError: string | undefined;
   /** The cache's own health verdict, when its sliding-window hit rate is low. */
   readonly diagnosis: { readonly cause: string; readonly message: string } | undefined;
+  /** The live miss-ratio curve: the hit rate with `scale` × the L1's memory (`stats().health.curve`). */
+  readonly curve: readonly { readonly scale: number; readonly hitRate: number }[];
 }
 
 /** Counters summed across instances and differenced between reports. */
@@ -90,6 +92,8 @@ export interface Point {
   /** Hot menus, `[id, estimated reads/s]` summed over the instances' detectors, hottest first. */
   readonly topKeys: readonly (readonly [number, number])[];
   readonly diagnosis: string | undefined;
+  /** "Hit rate if you gave it N× memory": the instances' curves, averaged by scale. */
+  readonly curve: readonly { readonly scale: number; readonly hitRate: number }[];
   /** The last failed request's message, from any instance. */
   readonly lastError: string | undefined;
   /** The scenario running, if any. */
@@ -132,7 +136,20 @@ export function toPoint(
     p99Ms: Math.max(0, ...current.map((s) => s.window.p99Ms)),
     topKeys: [...keys].sort((a, b) => b[1] - a[1]).slice(0, 10),
     diagnosis: diagnoses[0],
+    curve: averageCurves(current.map((s) => s.curve)),
     lastError: current.find((s) => s.lastError !== undefined)?.lastError,
     scenario,
   };
+}
+
+/** The instances' curves averaged point by point (only scales every instance reports). */
+function averageCurves(
+  curves: readonly (readonly { readonly scale: number; readonly hitRate: number }[])[],
+): { scale: number; hitRate: number }[] {
+  const first = curves[0] ?? [];
+  return first.flatMap(({ scale }) => {
+    const rates = curves.map((curve) => curve.find((point) => point.scale === scale)?.hitRate);
+    if (rates.some((rate) => rate === undefined)) return [];
+    return [{ scale, hitRate: (rates as number[]).reduce((a, b) => a + b, 0) / rates.length }];
+  });
 }

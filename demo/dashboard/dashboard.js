@@ -124,6 +124,16 @@ function showFigures(p) {
   const health = document.getElementById('health');
   health.textContent = p.diagnosis ?? `hit rate ${pct(p.hitRate)}: no diagnosis needed`;
   health.className = p.diagnosis ? 'warn' : '';
+  if (p.curve && p.curve.length > 0) {
+    // One row per simulated size; the bar's length is the hit rate, the current size marked.
+    document.querySelector('#curve tbody').innerHTML = p.curve
+      .map(({ scale, hitRate }) => {
+        const width = Math.round(hitRate * 100);
+        const label = scale === 1 ? '<b>1× (now)</b>' : `${scale}×`;
+        return `<tr><td>${label}</td><td><span class="bar" style="width:${width}px"></span> ${pct(hitRate)}</td></tr>`;
+      })
+      .join('');
+  }
   const t = p.totals;
   document.getElementById('totals').textContent =
     `${fmt(t.requests)} requests, ${fmt(t.dbReads + t.dbWrites)} database queries, ${fmt(t.staleServed)} served stale, ` +

@@ -52,6 +52,14 @@ describe('dashboard in Chromium', needs(chromiumMissing), () => {
     assert.match((await page.textContent('#n-hit')) ?? '', /^\d+\.\d+%$/);
     // Zipf rank 0 is menu 1: the hottest key heads the table.
     assert.equal(await page.textContent('[data-testid=hot-keys] tbody tr:first-child td:first-child'), 'menu:1');
+    // The live miss-ratio curve: a row per simulated size, the current one marked.
+    // (At 4,000 reads/s into a 50,000-entry L1, 1 % of reads are sampled: a few seconds to 200 samples.)
+    await page.waitForFunction(
+      "document.querySelector('[data-testid=curve]')?.textContent.includes('1× (now)')",
+      undefined,
+      { timeout: 45_000 },
+    );
+    assert.equal(await page.locator('[data-testid=curve] tbody tr').count(), 7, '0.25× … 16×');
     assert.equal(await page.locator('[data-scenario]').count(), 6, 'six scenario buttons');
     assert.equal(await page.locator('[data-scenario=redis-outage]').isDisabled(), true, 'no Redis, no Redis outage');
     await page.screenshot({ path: join(SHOTS, 'dashboard-live.png'), fullPage: true });
