@@ -10,7 +10,7 @@ import { redisDriver } from 'bentocache/drivers/redis';
 import { createCache as createCacheManager } from 'cache-manager';
 import { Cacheable } from 'cacheable';
 import { Redis } from 'ioredis';
-import { createCache, createRedisTier } from '../dist/index.js';
+import { createCache, createMemcachedTier, createRedisTier } from '../dist/index.js';
 
 const [name = 'tiercache', url = '', key = 'cold', callersArg = '10000', loaderMsArg = '20'] = process.argv.slice(2);
 const callers = Number(callersArg);
@@ -25,6 +25,12 @@ const loader = async () => {
 
 async function contender(): Promise<{ get: (key: string) => Promise<unknown>; close: () => Promise<void> }> {
   switch (name) {
+    case 'tiercache-memcached': {
+      // `url` is a memcached host:port; waiters poll the lease (Memcached has no notifications).
+      const l2 = createMemcachedTier({ servers: [url] });
+      const cache = createCache({ ttl: '1m', l2 });
+      return { get: (k) => cache.getOrLoad(k, loader), close: () => l2.close() };
+    }
     case 'tiercache': {
       if (!shared) {
         const cache = createCache({ ttl: '1m' });

@@ -3,9 +3,11 @@
  * process (in-memory) and across 4 processes sharing a Redis the bench starts. Counts loader calls and
  * the callers' latency. Processes start behind a barrier: each connects, reports ready, and fires only
  * when the parent says go, so the herd is real. Goal: exactly one load across the 4 processes, waiters
- * woken by notification (p99 near the loader time), single-process p99 ≤ 25 ms.
+ * woken by notification (p99 near the loader time), single-process p99 ≤ 25 ms. `--tier memcached`: the
+ * 4-process herd over a memcached the bench starts (leases; waiters poll).
  */
 import { fileURLToPath } from 'node:url';
+import { MemcachedServer } from '../test/helpers/memcached-server.js';
 import { RedisServer } from '../test/helpers/redis-server.js';
 import { runHerd } from './lib/herd.js';
 import { printTable } from './lib/report.js';
@@ -30,8 +32,26 @@ function herd(name: string, url: string, key: string, count: number): Promise<Re
 
 const server = await RedisServer.start();
 const rows: string[][] = [['contender', 'setting', 'loader calls', 'p50', 'p99', 'max']];
+const memcached = process.argv.includes('--tier') && process.argv.includes('memcached');
 try {
-  for (const name of CONTENDERS) {
+  if (memcached) {
+    // `--tier memcached`: tiercache over a memcached the bench starts, leases and lease polling.
+    const mc = await MemcachedServer.start();
+    try {
+      const results = await herd('tiercache-memcached', mc.address, 'shared-memcached', PROCESSES);
+      rows.push([
+        'tiercache',
+        `${PROCESSES} processes, Memcached`,
+        String(results.reduce((sum, r) => sum + r.loads, 0)),
+        ms(Math.max(...results.map((r) => r.p50))),
+        ms(Math.max(...results.map((r) => r.p99))),
+        ms(Math.max(...results.map((r) => r.max))),
+      ]);
+    } finally {
+      await mc.stop();
+    }
+  }
+  for (const name of memcached ? [] : CONTENDERS) {
     const [single] = (await herd(name, '', `cold-${name}`, 1)) as [Result];
     rows.push([name, '1 process, in-memory', String(single.loads), ms(single.p50), ms(single.p99), ms(single.max)]);
     const results = await herd(name, server.url, `shared-${name}`, PROCESSES);
