@@ -52,6 +52,9 @@ async function getOrLoadHitRatio(requests: Int32Array, names: string[], capacity
     l1: { maxEntries: capacity },
     random: seededRandom(SEED),
     clock: { now: () => 0 },
+    // The policy alone: the hot-key set also steers admission (a hot key is never a victim), which on
+    // the loop + Zipf trace lifts the hit rate (0.522 vs 0.513 at 1 %) and breaks the identity check.
+    hotKeys: false,
   });
   const loader = () => true;
   for (let i = 0; i < requests.length; i++) await cache.getOrLoad(names[requests[i] as number] as string, loader);
