@@ -58,6 +58,8 @@ project esm "$redis_client"
 npm pkg set type=module
 cat >index.js <<JS
 import { createCache, createRedisTier } from 'tiercache';
+import { TiercacheKeyvStore } from 'tiercache/keyv';
+if (typeof TiercacheKeyvStore !== 'function') throw new Error('no tiercache/keyv');
 const l2 = createRedisTier({ client: '$url' });
 await l2.ready();
 const cache = createCache({ ttl: '1m', l2 });
