@@ -60,6 +60,8 @@ cat >index.js <<JS
 import { createCache, createRedisTier } from 'tiercache';
 import { TiercacheKeyvStore } from 'tiercache/keyv';
 if (typeof TiercacheKeyvStore !== 'function') throw new Error('no tiercache/keyv');
+const { tiercache: plugin } = await import('tiercache/fastify');
+if (typeof plugin !== 'function') throw new Error('no tiercache/fastify');
 const l2 = createRedisTier({ client: '$url' });
 await l2.ready();
 const cache = createCache({ ttl: '1m', l2 });
