@@ -1,17 +1,17 @@
 /**
- * The one place that touches the tiers: the state a cache and all its namespace views share (tiers,
- * flights, health, the write repair) and the tier-facing steps of the read and write paths — miss
- * accounting, the L2 read with its L1 fill, the fenced L2 write, the L1 store. Small owners hold the
- * rest: the hot set (`cache/hot-set.ts`), the bus (`cache/invalidation.ts`), tags (`cache/tags.ts`,
- * `cache/tag-index.ts`), namespace counters (`cache/namespace-counters.ts`). The facade and the paths in
- * `cache/` decide what to do; this module knows how each step touches the tiers.
+ * Where the tiers are touched (with `cache/shared-write.ts`, the fenced L2 write): the state a cache and
+ * all its namespace views share (tiers, flights, health, the write repair) and the tier-facing steps of
+ * the read and write paths — miss accounting, the L2 read with its L1 fill, the L1 store. Small owners
+ * hold the rest: the hot set (`cache/hot-set.ts`), the bus (`cache/invalidation.ts`), tags
+ * (`cache/tags.ts`, `cache/tag-index.ts`), namespace counters (`cache/namespace-counters.ts`), the
+ * miss-ratio curve (`metrics/miss-ratio-curve.ts`). The facade and the paths in `cache/` decide what to
+ * do; this module knows how each step touches the tiers.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { WriteOutcome } from './cache/api.js';
 import { HotSet } from './cache/hot-set.js';
 import { Invalidation } from './cache/invalidation.js';
-import type { SharedWrite, Written } from './cache/jobs.js';
+import type { Written } from './cache/jobs.js';
 import { NamespaceCounters } from './cache/namespace-counters.js';
 import { WriteRepair } from './cache/repair.js';
 import { TagIndex } from './cache/tag-index.js';
@@ -290,102 +290,6 @@ export class CacheCore {
     );
   }
 
-  /**
-   * Writes a value to the shared tier, as one of:
-   *
-   * - a **write** (`set`): on a versioned tier, the key's version is read first and the value stored only
-   *   if it has not moved (as a write-through's store), so a write replayed late — sent into a partition,
-   *   timed out here, executed by Redis when the network healed — can never land over a newer write;
-   * - a **load** with the version read before loading (and the token of the lock it ran under, if any):
-   *   stored only if the version has not moved and the lock is still its own, else dropped from L2 and L1
-   *   and counted (`staleLoadsDropped`). A load whose version could not be read stays in L1 only:
-   *   storing it blind could overwrite newer data;
-   * - a **write-through** with the version read before the database write: stored if unraced, else the
-   *   key is invalidated everywhere (`writeConflicts`) and the next read loads.
-   *
-   * A write the tier did not confirm is `'deferred'`: the key is remembered and removed from the shared
-   * tier once it answers again. A value the tier cannot hold is counted, and rethrown for writes (loads
-   * just stay out of L2).
-   */
-  async writeShared(
-    counters: Counters,
-    physical: string,
-    value: unknown,
-    written: Written,
-    kind: SharedWrite,
-  ): Promise<WriteOutcome> {
-    const l2 = this.options.l2;
-    if (l2 === undefined) return 'stored';
-    let stored = true;
-    try {
-      const envelope: Envelope = {
-        value,
-        expiresAt: written.expiresAt,
-        createdAt: written.at,
-        delta: written.delta,
-        tags: written.tags,
-      };
-      const ttlMs = written.ttl + this.options.graceMs;
-      const versioned = l2.setIfVersion !== undefined && l2.writeIfVersion !== undefined && l2.version !== undefined;
-      if (!versioned) {
-        await l2.set(physical, envelope, ttlMs);
-      } else if (kind.kind === 'load') {
-        if (kind.version === undefined) return 'deferred';
-        stored = await (l2.setIfVersion as NonNullable<SharedTier['setIfVersion']>)(
-          physical,
-          envelope,
-          ttlMs,
-          kind.version,
-          kind.fence,
-        );
-      } else {
-        const tagged = written.tags.length > 0 && l2.fenceTags !== undefined;
-        const [version, tagEpoch] =
-          kind.kind === 'write'
-            ? await Promise.all([
-                (l2.version as NonNullable<SharedTier['version']>)(physical),
-                tagged ? l2.tagEpoch?.() : undefined,
-              ])
-            : [kind.version, kind.tagEpoch];
-        if (version === undefined || (tagged && tagEpoch === undefined)) {
-          throw new TierUnavailableError(l2.name, "the key's version could not be read.");
-        }
-        // A tag of the value was invalidated since the write began (its database write may predate the
-        // invalidation's): as with a racing write, the key is removed rather than stored.
-        const fence = l2.fenceTags as NonNullable<SharedTier['fenceTags']>;
-        if (tagged && !(await fence.call(l2, written.tags, physical, ttlMs, tagEpoch as string))) {
-          await l2.delete(physical);
-          stored = false;
-        } else {
-          const write = l2.writeIfVersion as NonNullable<SharedTier['writeIfVersion']>;
-          stored = await write.call(l2, physical, envelope, ttlMs, version);
-        }
-      }
-    } catch (error) {
-      if (error instanceof TierUnavailableError) {
-        counters.l2Errors++;
-        if (kind.kind === 'load') return 'deferred';
-        this.unconfirmed(counters, physical);
-        return 'deferred';
-      }
-      if (error instanceof InvalidValueError || error instanceof ValueTooLargeError) {
-        counters.l2Refused++;
-        if (kind.kind !== 'load') throw error;
-        this.#reportOnce(counters, error);
-        return 'deferred';
-      }
-      throw error;
-    }
-    if (stored) {
-      this.repair?.confirmed(physical);
-      return 'stored';
-    }
-    if (kind.kind === 'load') counters.staleLoadsDropped++;
-    else counters.writeConflicts++;
-    this.l1?.delete(physical, this.options.clock.now());
-    return 'invalidated';
-  }
-
   /** Remembers a key whose write the shared tier did not confirm, for repair (see `cache/repair.ts`). */
   unconfirmed(counters: Counters, physical: string): void {
     if (this.repair === undefined || this.closed) counters.l2Deferred++;
@@ -411,7 +315,7 @@ export class CacheCore {
    * Emits an absorbed error as an `error` event, once per namespace and error class (a loader returning
    * class instances would otherwise report on every load). Without a listener it is only counted.
    */
-  #reportOnce(counters: Counters, error: TierCacheError): void {
+  reportOnce(counters: Counters, error: TierCacheError): void {
     const kind = `${error.code}`;
     let reported = this.#reported.get(counters);
     if (reported === undefined) {

@@ -9,7 +9,7 @@ import type { HeldLock } from '../stampede/held-lock.js';
 import type { Flight, StaleCopy } from '../stampede/single-flight.js';
 import type { Loader } from './api.js';
 
-/** What kind of shared-tier write `CacheCore.writeShared` makes (see there). */
+/** What kind of shared-tier write `writeShared` makes (see `shared-write.ts`). */
 export type SharedWrite =
   | { readonly kind: 'write' }
   | { readonly kind: 'writeThrough'; readonly version: string | undefined; readonly tagEpoch: string | undefined }

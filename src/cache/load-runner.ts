@@ -2,7 +2,7 @@
  * The load runner: runs a miss's loader within the load limit and the soft and hard timeouts, serves the
  * stale copy when loading fails, times out or is refused (fail-safe), lets a load outlive its callers
  * (background completion, taking its lock along), and stores what it loaded — fenced by the key's
- * version, the lock's token and the tags' epoch (core.ts `writeShared`, `fenceTags`).
+ * version, the lock's token and the tags' epoch (`shared-write.ts`, `tags.ts`).
  */
 
 import { InvalidValueError, LoaderError, OverloadedError, TimeoutError, ValueTooLargeError } from '../errors.js';
@@ -15,6 +15,7 @@ import type { SharedTier } from '../tier.js';
 import type { LoaderContext } from './api.js';
 import type { Written } from './jobs.js';
 import { type FlightNote, type LoadJob, MissJob } from './jobs.js';
+import { writeShared } from './shared-write.js';
 import { fenceTags, tagShared } from './tags.js';
 import type { View } from './view.js';
 
@@ -192,7 +193,7 @@ export async function store<T>(
   const outcome =
     fenced === 'deferred'
       ? 'deferred'
-      : await core.writeShared(counters, physical, value, written, {
+      : await writeShared(core, counters, physical, value, written, {
           kind: 'load',
           version: flight.version,
           fence: job.lock?.token,

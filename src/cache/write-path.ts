@@ -1,7 +1,7 @@
 /**
  * The write path: `set`, `delete`, `expire`, `writeThrough`, tag invalidation and `clear`, over a
  * namespace's {@link View}. Every write supersedes the key's load in flight here, goes to the shared tier
- * conditionally (versions; see core.ts `writeShared`), and is published on the bus; a write the shared
+ * conditionally (versions; see `shared-write.ts`), and is published on the bus; a write the shared
  * tier did not confirm is remembered for repair (`repair.ts`).
  */
 
@@ -11,6 +11,7 @@ import { checkTags, resolveCallOptions } from '../options/resolve.js';
 import type { CallOptions } from '../options.js';
 import type { WriteOutcome } from './api.js';
 import type { SharedWrite } from './jobs.js';
+import { writeShared } from './shared-write.js';
 import { tagShared, takeTag } from './tags.js';
 import type { View } from './view.js';
 
@@ -42,7 +43,7 @@ export async function write(
   );
   let outcome: WriteOutcome;
   try {
-    outcome = await core.writeShared(view.counters, physical, value, written, kind);
+    outcome = await writeShared(core, view.counters, physical, value, written, kind);
   } catch (error) {
     // The shared tier cannot hold it: keep no copy anywhere rather than one other instances never see.
     view.l1?.delete(physical, view.clock.now());

@@ -6,6 +6,8 @@ import type * as RedisModule from '@redis/client';
 import type { RedisClientType, RedisClusterType, RedisSentinelType } from '@redis/client';
 import { ConfigError } from '../errors.js';
 import { peer } from '../peer.js';
+import { ConnectionHealth } from './connection-health.js';
+import { IoredisAdapter, type IoredisLike, isIoredisCluster } from './ioredis-adapter.js';
 
 /** node-redis, an optional peer: installed by users of the Redis tier (see `peer.ts`). */
 export function redisModule(): typeof RedisModule {
@@ -165,4 +167,71 @@ function destroyQuietly(client: AnyRedisClient): void {
   } catch {
     // already closed
   }
+}
+
+/** An ioredis or iovalkey standalone client, as far as the tier recognises one (see `ioredis-adapter.ts`). */
+export interface IoredisClient {
+  readonly status: string;
+  readonly options: object;
+  duplicate(): unknown;
+}
+
+/** What an owned client connects to, for messages: URLs without their passwords. */
+function describeTarget(target: string | readonly string[] | SentinelTarget): string {
+  const strip = (url: string) =>
+    url.replace(/\/\/([^@/]*)@/, (_, auth: string) => `//${auth.split(':')[0] ?? ''}:***@`);
+  if (typeof target === 'string') return strip(target);
+  if (isSentinelTarget(target)) return `Sentinel master ${target.name}`;
+  return `the Cluster at ${target.map(strip).join(', ')}`;
+}
+
+/** The client a tier talks through, what it owns, and (for one it made) its connection's health. */
+export interface TierClient {
+  readonly client: AnyRedisClient;
+  /** Whether the tier created it (and so closes it). */
+  readonly owned: boolean;
+  readonly health: ConnectionHealth | undefined;
+  /** The connection attempt of an owned client (calls wait for it). */
+  readonly connecting: Promise<unknown> | undefined;
+}
+
+/**
+ * The client for what the caller passed: a client of its own for URLs or a Sentinel target (reporting its
+ * connection trouble through `ready()` and `onError`, never a log), an ioredis / iovalkey standalone client
+ * through the adapter, or a node-redis client as it is.
+ * @throws ConfigError for an ioredis Cluster or anything else.
+ */
+export function resolveClient(
+  given: AnyRedisClient | IoredisClient | string | readonly string[] | SentinelTarget,
+  tier: string,
+): TierClient {
+  if (typeof given === 'string' || Array.isArray(given) || isSentinelTarget(given)) {
+    const target = given as string | readonly string[] | SentinelTarget;
+    const client = ownClient(target);
+    const health = new ConnectionHealth(tier, describeTarget(target));
+    client.on('error', (error: unknown) => health.failed(error));
+    client.on('ready', () => health.up());
+    const connecting = client.connect();
+    connecting.then(
+      () => health.up(),
+      (error: unknown) => health.failed(error),
+    );
+    return { client, owned: true, health, connecting };
+  }
+  if (isIoredisClient(given)) {
+    if (isIoredisCluster(given)) {
+      throw new ConfigError(
+        'client',
+        'an ioredis Cluster is not supported; pass seed URLs (client: ["redis://…", …]) or a node-redis ' +
+          'createCluster() client.',
+      );
+    }
+    const client = new IoredisAdapter(given as unknown as IoredisLike) as unknown as AnyRedisClient;
+    return { client, owned: false, health: undefined, connecting: undefined };
+  }
+  if (isClient(given)) return { client: given, owned: false, health: undefined, connecting: undefined };
+  throw new ConfigError(
+    'client',
+    'expected a node-redis client, cluster or sentinel, an ioredis client, a redis:// URL, an array of URLs (a Cluster), or { name, sentinels }.',
+  );
 }

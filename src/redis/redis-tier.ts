@@ -22,7 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { decodeEnvelope, type Envelope, encodeEnvelope } from '../entry.js';
-import { ConfigError, TierUnavailableError } from '../errors.js';
+import { TierUnavailableError } from '../errors.js';
 import type { BreakerState } from '../guard/circuit-breaker.js';
 import { type CallCounters, GuardedCalls } from '../guard/guarded-calls.js';
 import { parseDuration } from '../options/validate.js';
@@ -32,20 +32,17 @@ import { RedisBus } from './bus.js';
 import {
   type AnyRedisClient,
   closeOwnedClient,
-  isClient,
+  type IoredisClient,
   isCluster,
-  isIoredisClient,
-  isSentinelTarget,
-  ownClient,
   type RedisClient,
   type RedisClusterClient,
   type RedisSentinelClient,
   redisModule,
+  resolveClient,
   type SentinelTarget,
 } from './client.js';
-import { ConnectionHealth } from './connection-health.js';
+import type { ConnectionHealth } from './connection-health.js';
 import { type CopyReader, HotKeyReplicas } from './hot-key-replicas.js';
-import { IoredisAdapter, type IoredisLike, isIoredisCluster } from './ioredis-adapter.js';
 import {
   checkPrefix,
   escapeKey,
@@ -68,6 +65,8 @@ import {
   SHAS,
   VERSION_TTL_MS,
 } from './scripts.js';
+
+export type { IoredisClient } from './client.js';
 
 /** Options of {@link createRedisTier}. */
 export interface RedisTierOptions {
@@ -97,13 +96,6 @@ export interface RedisTierOptions {
   maxEntryBytes?: number;
   /** Clock for the breaker. Default: `Date.now`. */
   clock?: Clock;
-}
-
-/** An ioredis or iovalkey standalone client, as far as the tier recognises one (see `ioredis-adapter.ts`). */
-export interface IoredisClient {
-  readonly status: string;
-  readonly options: object;
-  duplicate(): unknown;
 }
 
 /** Counters of a {@link RedisTier}. */
@@ -164,40 +156,11 @@ export class RedisTier implements SharedTier {
       },
       this.counters,
     );
-    const given = options.client;
-    this.#owned = typeof given === 'string' || Array.isArray(given) || isSentinelTarget(given);
-    if (typeof given === 'string' || Array.isArray(given) || isSentinelTarget(given)) {
-      const client = ownClient(given as string | readonly string[] | SentinelTarget);
-      // A client the tier owns reports connection trouble through `ready()` and `onError`, never a log.
-      const health = new ConnectionHealth(this.name, describeTarget(given));
-      client.on('error', (error: unknown) => health.failed(error));
-      client.on('ready', () => health.up());
-      const connecting = client.connect();
-      connecting.then(
-        () => health.up(),
-        (error: unknown) => health.failed(error),
-      );
-      this.#calls.connectingThrough(connecting);
-      this.#health = health;
-      this.#client = client;
-    } else if (isIoredisClient(given)) {
-      if (isIoredisCluster(given)) {
-        throw new ConfigError(
-          'client',
-          'an ioredis Cluster is not supported; pass seed URLs (client: ["redis://…", …]) or a node-redis ' +
-            'createCluster() client.',
-        );
-      }
-      // ioredis / iovalkey standalone: driven through node-redis's surface (see ioredis-adapter.ts).
-      this.#client = new IoredisAdapter(given as unknown as IoredisLike) as unknown as AnyRedisClient;
-    } else if (isClient(given)) {
-      this.#client = given;
-    } else {
-      throw new ConfigError(
-        'client',
-        'expected a node-redis client, cluster or sentinel, a redis:// URL, an array of URLs (a Cluster), or { name, sentinels }.',
-      );
-    }
+    const resolved = resolveClient(options.client, this.name);
+    this.#client = resolved.client;
+    this.#owned = resolved.owned;
+    this.#health = resolved.health;
+    if (resolved.connecting !== undefined) this.#calls.connectingThrough(resolved.connecting);
     this.#bus = new RedisBus(this.#client, this.#prefix);
     if (isCluster(this.#client)) {
       const replicas = new HotKeyReplicas(this.#client, this.#prefix, this.#calls);
@@ -494,15 +457,6 @@ function isKeyReplyError(cause: unknown): boolean {
   // node-redis's ErrorReply, or ioredis's ReplyError (given an ioredis client).
   const reply = error?.name === 'ReplyError' || (error !== undefined && error instanceof redisModule().ErrorReply);
   return reply && error.message.includes('WRONGTYPE');
-}
-
-/** What an owned client connects to, for messages: URLs without their passwords. */
-function describeTarget(target: string | readonly string[] | SentinelTarget): string {
-  const strip = (url: string) =>
-    url.replace(/\/\/([^@/]*)@/, (_, auth: string) => `//${auth.split(':')[0] ?? ''}:***@`);
-  if (typeof target === 'string') return strip(target);
-  if (isSentinelTarget(target)) return `Sentinel master ${target.name}`;
-  return `the Cluster at ${target.map(strip).join(', ')}`;
 }
 
 /** A TTL in whole milliseconds, at least 1, as Redis wants it. */
