@@ -24,6 +24,10 @@ export type Command =
    * read has. One command, so no background read can refill the key between the two.
    */
   | { readonly op: 'deleteAndBurst'; readonly id: number; readonly count: number }
+  /** Deletes a menu from the cache (the load generator may have read it before a scenario needs it cold). */
+  | { readonly op: 'forget'; readonly id: number }
+  /** The load generator leaves a menu alone (`undefined`: not any more); answers once its reads are done. */
+  | { readonly op: 'avoid'; readonly id: number | undefined }
   | { readonly op: 'redisDown'; readonly down: boolean }
   | { readonly op: 'dbDown'; readonly down: boolean }
   | { readonly op: 'storm'; readonly id: number | undefined }
@@ -80,6 +84,12 @@ export class LocalInstance implements Instance {
       case 'deleteAndBurst':
         await app.cache.delete(`menu:${command.id}`);
         await Promise.all(Array.from({ length: command.count }, () => app.read(command.id)));
+        return 0;
+      case 'avoid':
+        await this.#load.avoid(command.id);
+        return 0;
+      case 'forget':
+        await app.cache.delete(`menu:${command.id}`);
         return 0;
       case 'redisDown':
         if (app.l2 === undefined) return 0;

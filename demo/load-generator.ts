@@ -40,6 +40,10 @@ export class LoadGenerator {
   #inFlight = 0;
   #issued = 0;
   #storm: { id: number; share: number } | undefined;
+  /** A menu the generator does not read while a scenario needs it to itself (see {@link avoid}). */
+  #avoided: number | undefined;
+  /** Reads in flight, by menu. */
+  readonly #pending = new Map<number, number>();
 
   constructor(settings: LoadSettings, read: (id: number) => Promise<unknown>) {
     this.#read = read;
@@ -69,9 +73,30 @@ export class LoadGenerator {
       return;
     }
     const storm = this.#storm;
-    const id = storm !== undefined && this.#random() < storm.share ? storm.id : this.#zipf.next() + 1;
+    let id: number;
+    if (storm !== undefined && this.#random() < storm.share) {
+      id = storm.id; // a storm's reads are the scenario's own: never avoided
+    } else {
+      id = this.#zipf.next() + 1;
+      if (id === this.#avoided) id = id === 1 ? 2 : id - 1;
+    }
     this.#inFlight++;
-    this.#read(id).finally(() => this.#inFlight--);
+    this.#pending.set(id, (this.#pending.get(id) ?? 0) + 1);
+    this.#read(id).finally(() => {
+      this.#inFlight--;
+      const left = (this.#pending.get(id) as number) - 1;
+      if (left === 0) this.#pending.delete(id);
+      else this.#pending.set(id, left);
+    });
+  }
+
+  /**
+   * Stops the background reads of menu `id` (`undefined`: reads it again; a storm's reads go on) and
+   * resolves once none is in flight, so a scenario meets no background read that could refill it.
+   */
+  async avoid(id: number | undefined): Promise<void> {
+    this.#avoided = id;
+    while (id !== undefined && this.#pending.has(id)) await new Promise((resolve) => setTimeout(resolve, 2));
   }
 
   stop(): void {
