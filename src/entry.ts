@@ -99,6 +99,37 @@ export function decodeEnvelope(raw: string | Buffer | null | undefined, maxBytes
   return new DecodedEnvelope(value, expiresAt, createdAt, delta);
 }
 
+/** What a shared tier counts of its reads. */
+export interface ReadCounters {
+  hits: number;
+  misses: number;
+  /** Reads whose bytes did not decode (counted as misses too). */
+  corrupt: number;
+}
+
+/**
+ * A shared tier's read, decoded and counted: nothing stored (`null`) is a miss; bytes that do not decode
+ * are a corrupt miss, never an exception (the next fill overwrites them).
+ */
+export function decodeCounted(
+  raw: string | Buffer | null,
+  maxBytes: number,
+  counters: ReadCounters,
+): Envelope | undefined {
+  if (raw === null) {
+    counters.misses++;
+    return undefined;
+  }
+  const envelope = decodeEnvelope(raw, maxBytes);
+  if (envelope === undefined) {
+    counters.corrupt++;
+    counters.misses++;
+    return undefined;
+  }
+  counters.hits++;
+  return envelope;
+}
+
 /**
  * A decoded envelope. A class, not an object literal, because one is made per shared-tier hit and V8
  * may allocate a literal's objects in the old generation for good after one burst of survivors; an

@@ -15,7 +15,7 @@ export type {
   WriteOutcome,
 } from './cache/api.js';
 export { createCache } from './cache.js';
-export type { Envelope } from './entry.js';
+export type { Envelope, ReadCounters } from './entry.js';
 export {
   CacheClosedError,
   ConfigError,

@@ -29,7 +29,7 @@
  * 2 s, so a reader that read the owner before the write cannot put the old value back. Only an instance
  * that sees the key as hot tombstones its copies; elsewhere a copy can lag a write by 2 s at most.
  */
-import { decodeEnvelope, type Envelope, encodeEnvelope } from '../entry.js';
+import { decodeCounted, type Envelope, encodeEnvelope, type ReadCounters } from '../entry.js';
 import { TierUnavailableError, ValueTooLargeError } from '../errors.js';
 import type { CallCounters } from '../guard/guarded-calls.js';
 import { parseDuration } from '../options/validate.js';
@@ -37,6 +37,7 @@ import type { Clock, Duration } from '../options.js';
 import type { BusEvent, InvalidationBus, InvalidationMessage, LockHandle, SharedTier } from '../tier.js';
 import { type GenerationStore, Generations } from './generations.js';
 import { checkMemcachedPrefix, memcachedKey } from './key-map.js';
+import { Lease } from './lease.js';
 import { flagToken, type MetaReply, MetaReplyError } from './meta-connection.js';
 import { EMPTY, Pool, type PoolServer, type Route, type ServerAddress, TOMBSTONE_TTL_S, unexpected } from './pool.js';
 
@@ -80,11 +81,7 @@ export interface MemcachedTierOptions {
 }
 
 /** Counters of a {@link MemcachedTier}. */
-export interface MemcachedTierCounters extends CallCounters {
-  hits: number;
-  misses: number;
-  /** Reads whose bytes did not decode (counted as misses too). */
-  corrupt: number;
+export interface MemcachedTierCounters extends CallCounters, ReadCounters {
   /** Values the server refused as too large. */
   refused: number;
   /** Calls that went to the gutter in place of a down server. */
@@ -398,18 +395,8 @@ export class MemcachedTier implements SharedTier {
   #decode(reply: MetaReply): Envelope | undefined {
     const value = reply.value;
     // Nothing, a tombstone (empty) or a lease (one byte): a miss, not corruption.
-    if (reply.code !== 'VA' || value === undefined || value.length <= 1) {
-      this.counters.misses++;
-      return undefined;
-    }
-    const envelope = decodeEnvelope(value, this.#maxBytes);
-    if (envelope === undefined) {
-      this.counters.corrupt++;
-      this.counters.misses++;
-      return undefined;
-    }
-    this.counters.hits++;
-    return envelope;
+    const stored = reply.code === 'VA' && value !== undefined && value.length > 1 ? value : null;
+    return decodeCounted(stored, this.#maxBytes, this.counters);
   }
 
   /** A TTL in seconds as Memcached reads it (absolute past 30 days), capped in the gutter. */
@@ -430,34 +417,6 @@ export class MemcachedTier implements SharedTier {
     const reply = await owner.request('ma', prefix, `ma ${mapped} N0 J${Date.now()} ${delta}v`);
     if (reply.code !== 'VA' || reply.value === undefined) throw unexpected(reply, 'ma', prefix);
     return reply.value.toString('latin1');
-  }
-}
-
-/** A held lease: its CAS is the fencing token, and moves when the lease is renewed. */
-class Lease implements LockHandle {
-  #token: string;
-  readonly #tier: MemcachedTier;
-  readonly #key: string;
-
-  constructor(tier: MemcachedTier, key: string, token: string) {
-    this.#tier = tier;
-    this.#key = key;
-    this.#token = token;
-  }
-
-  get token(): string {
-    return this.#token;
-  }
-
-  async release(): Promise<void> {
-    await this.#tier.releaseLease(this.#key, this.#token).catch(() => undefined);
-  }
-
-  async extend(ttlMs: number): Promise<boolean> {
-    const token = await this.#tier.renewLease(this.#key, this.#token, ttlMs).catch(() => undefined);
-    if (token === undefined) return false;
-    this.#token = token;
-    return true;
   }
 }
 

@@ -21,7 +21,7 @@
  *   wake on a fill notification (`bus.ts`); the lock's expiry bounds every wait.
  */
 import { randomUUID } from 'node:crypto';
-import { decodeEnvelope, type Envelope, encodeEnvelope } from '../entry.js';
+import { decodeCounted, type Envelope, encodeEnvelope, type ReadCounters } from '../entry.js';
 import { TierUnavailableError } from '../errors.js';
 import type { BreakerState } from '../guard/circuit-breaker.js';
 import { type CallCounters, GuardedCalls } from '../guard/guarded-calls.js';
@@ -55,16 +55,9 @@ import {
   tagStampKey,
   versionKey,
 } from './key-layout.js';
+import { RedisLock } from './redis-lock.js';
 import { scanAndUnlink } from './scan-clear.js';
-import {
-  EXTEND_SCRIPT,
-  LOAD_VERSION_TTL_MS,
-  RELEASE_SCRIPT,
-  SCRIPTS,
-  type ScriptName,
-  SHAS,
-  VERSION_TTL_MS,
-} from './scripts.js';
+import { LOAD_VERSION_TTL_MS, px, SCRIPTS, type ScriptName, SHAS, VERSION_TTL_MS } from './scripts.js';
 
 export type { IoredisClient } from './client.js';
 
@@ -99,12 +92,7 @@ export interface RedisTierOptions {
 }
 
 /** Counters of a {@link RedisTier}. */
-export interface RedisTierCounters extends CallCounters {
-  hits: number;
-  misses: number;
-  /** Reads whose bytes did not decode (counted as misses too). */
-  corrupt: number;
-}
+export interface RedisTierCounters extends CallCounters, ReadCounters {}
 
 const DEFAULTS = {
   prefix: 'tiercache:',
@@ -238,18 +226,7 @@ export class RedisTier implements SharedTier {
   }
 
   #decode(raw: string | Buffer | null): Envelope | undefined {
-    if (raw === null) {
-      this.counters.misses++;
-      return undefined;
-    }
-    const envelope = decodeEnvelope(raw, this.#maxBytes);
-    if (envelope === undefined) {
-      this.counters.corrupt++;
-      this.counters.misses++;
-      return undefined;
-    }
-    this.counters.hits++;
-    return envelope;
+    return decodeCounted(raw, this.#maxBytes, this.counters);
   }
 
   /** A blind write (moves the version); the cache itself stores through {@link writeIfVersion}. */
@@ -429,28 +406,6 @@ export class RedisTier implements SharedTier {
   }
 }
 
-/**
- * A held load lock: its token fences the holder's store (`storeIf` refuses a token the lock no longer
- * holds), and the holder extends it while its load runs, so only a holder that stalled loses it.
- */
-class RedisLock implements LockHandle {
-  readonly token: string;
-  readonly #eval: (script: string, args: string[]) => Promise<unknown>;
-
-  constructor(token: string, evaluate: (script: string, args: string[]) => Promise<unknown>) {
-    this.token = token;
-    this.#eval = evaluate;
-  }
-
-  async release(): Promise<void> {
-    await this.#eval(RELEASE_SCRIPT, [this.token]).catch(() => undefined);
-  }
-
-  async extend(ttlMs: number): Promise<boolean> {
-    return (await this.#eval(EXTEND_SCRIPT, [this.token, px(ttlMs)]).catch(() => 0)) === 1;
-  }
-}
-
 /** Whether a command failed because of one key's contents (WRONGTYPE), not the server or the network. */
 function isKeyReplyError(cause: unknown): boolean {
   const error = cause as Error | undefined;
@@ -458,9 +413,6 @@ function isKeyReplyError(cause: unknown): boolean {
   const reply = error?.name === 'ReplyError' || (error !== undefined && error instanceof redisModule().ErrorReply);
   return reply && error.message.includes('WRONGTYPE');
 }
-
-/** A TTL in whole milliseconds, at least 1, as Redis wants it. */
-const px = (ttlMs: number): string => String(Math.max(1, Math.ceil(ttlMs)));
 
 /**
  * Creates a Redis shared tier.

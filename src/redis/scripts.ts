@@ -96,3 +96,6 @@ export type ScriptName = keyof typeof SCRIPTS;
 export const SHAS = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, source]) => [name, createHash('sha1').update(source).digest('hex')]),
 ) as Record<ScriptName, string>;
+
+/** A TTL in whole milliseconds, at least 1, as Redis wants it. */
+export const px = (ttlMs: number): string => String(Math.max(1, Math.ceil(ttlMs)));

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { freePort } from './redis-server.js';
+import { freePort, killChild } from './redis-server.js';
 
 const READY_TIMEOUT_MS = 10_000;
 
@@ -72,12 +72,8 @@ export class MemcachedServer {
   }
 
   /** Kills the process at once (SIGKILL), as a crash would. */
-  async kill(): Promise<void> {
-    const child = this.#process;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+  kill(): Promise<void> {
+    return killChild(this.#process);
   }
 
   async stop(): Promise<void> {

@@ -40,6 +40,14 @@ async function waitFor(check: () => Promise<boolean>, what: string): Promise<voi
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Kills a server process at once (SIGKILL), as a crash would, and waits for it to exit. */
+export async function killChild(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 /** One redis-server process. */
 export class RedisServer {
   readonly port: number;
@@ -100,12 +108,8 @@ export class RedisServer {
   }
 
   /** Kills the process at once (SIGKILL), as a crash would. */
-  async kill(): Promise<void> {
-    const child = this.#process;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+  kill(): Promise<void> {
+    return killChild(this.#process);
   }
 
   /** Runs a redis-cli command against this server. */
