@@ -19,7 +19,7 @@ import { type MemoryTier, MISS } from './memory/memory-tier.js';
 import { getOrLoadTracing, setTracing, type TraceContext } from './metrics/channels.js';
 import { HIT_SAMPLE_EVERY } from './metrics/latency.js';
 import { type CacheStats, type Counters, snapshot } from './metrics/stats.js';
-import { resolveOptions } from './options/resolve.js';
+import { callAheadMs, resolveOptions } from './options/resolve.js';
 import type { CacheOptions, CallOptions } from './options.js';
 
 /**
@@ -125,7 +125,9 @@ class TierCache implements Cache {
           const left = freshUntil - now;
           if (left < cost * XFETCH_HORIZON && xfetchFires(now, freshUntil, cost, this.#random)) {
             refresher.refreshEarly(this.#view, physical, key, loader, options, freshUntil, false);
-          } else if (left < this.#aheadMs) {
+          } else if (
+            left < (options?.refreshAhead === undefined ? this.#aheadMs : callAheadMs(options.refreshAhead, value))
+          ) {
             refresher.refreshAhead(this.#view, l1, physical, key, loader, options, freshUntil);
           } else if (left < this.#hotAheadMs && l1.expiresAt - this.#graceMs > freshUntil && core.hot.has(physical)) {
             // A hot key's L1 copy that the hot-key cap cut short (its entry lives on in L2): re-read it
@@ -208,15 +210,19 @@ class TierCache implements Cache {
   }
 
   async has(key: string): Promise<boolean> {
+    return (await this.expiresAt(key)) !== undefined;
+  }
+
+  async expiresAt(key: string): Promise<number | undefined> {
     this.#check(key);
     const physical = physicalKey(this.#prefix, key);
     const l1 = this.#l1;
     const now = this.#clock.now();
-    if (l1 !== undefined && l1.peek(physical, now) !== MISS && now < l1.freshUntil) return true;
+    if (l1 !== undefined && l1.peek(physical, now) !== MISS && now < l1.freshUntil) return l1.freshUntil;
     const l2 = this.#core.options.l2;
-    if (l2 === undefined) return false;
+    if (l2 === undefined) return undefined;
     const envelope = await l2.get(physical).catch(() => undefined);
-    return envelope !== undefined && envelope.expiresAt > this.#clock.now();
+    return envelope !== undefined && envelope.expiresAt > this.#clock.now() ? envelope.expiresAt : undefined;
   }
 
   clear(): Promise<void> {

@@ -54,6 +54,7 @@ export type {
   CacheLogger,
   CacheOptions,
   CallOptions,
+  CallRefreshAhead,
   Clock,
   Duration,
   HealthOptions,

@@ -190,4 +190,20 @@ export interface CallOptions {
    * one. Tags belong to the namespace they are written in. At most 32, each 1–256 characters.
    */
   tags?: readonly string[];
+  /**
+   * Refresh-ahead for this call, in place of the cache's `refreshAhead`: a hit within `window` of the
+   * key's expiry, on a key read at least `minReads` times recently (default: the cache's, else 2),
+   * reloads it in the background with this call's loader. `window` may be a function of the cached value
+   * (cache-manager's `refreshThreshold`); it is called on such hits only. `false`: no refresh-ahead for
+   * this call. Runs within the cache's `refreshAhead.concurrency` (default 4).
+   */
+  refreshAhead?: CallRefreshAhead | false;
+}
+
+/** Per-call refresh-ahead (see {@link CallOptions.refreshAhead}). */
+export interface CallRefreshAhead {
+  /** How close to expiry a hit reloads; or a function of the cached value giving it. */
+  // (`never`: any one-argument function is accepted, whatever the type of value it expects.)
+  window: Duration | ((value: never) => Duration);
+  minReads?: number;
 }

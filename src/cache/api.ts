@@ -26,6 +26,11 @@ export interface LoaderContext {
    * conditional refresh, or to return when the source says nothing changed.
    */
   readonly stale: unknown;
+  /**
+   * Whether this is a background refresh of a value still fresh (refresh-ahead, XFetch, a hot key's
+   * re-read) that no caller was waiting on when it started: callers are being served the current value.
+   */
+  readonly refreshing: boolean;
 }
 
 /**
@@ -128,6 +133,11 @@ export interface Cache {
   writeThrough<T>(key: string, value: T, persist: (value: T) => unknown, options?: CallOptions): Promise<WriteOutcome>;
   /** Whether a live value is cached for the key. Does not count as a read. */
   has(key: string): Promise<boolean>;
+  /**
+   * When the value cached for the key stops being fresh, in ms on the cache's clock (epoch ms with the
+   * default clock), or `undefined` if no live value is cached. Does not count as a read.
+   */
+  expiresAt(key: string): Promise<number | undefined>;
   /** Removes every key of this namespace — on the root cache, every key of every namespace. */
   clear(): Promise<void>;
   /**

@@ -148,6 +148,7 @@ export async function runLoader<T>(view: View, job: LoadJob<T>, controller: Abor
       tags = checkTags(given, 'setTags');
     },
     stale: flight.stale?.value,
+    refreshing: (flight.note as FlightNote | undefined)?.callers === 0,
   };
   const settled = await runCounted(view, controller, () =>
     loadTracing.start.hasSubscribers

@@ -10,8 +10,8 @@ import type { Envelope } from '../entry.js';
 import { TierUnavailableError } from '../errors.js';
 import { XFETCH_HORIZON, xfetchFires } from '../freshness.js';
 import { type MemoryTier, MISS } from '../memory/memory-tier.js';
-import type { ResolvedOptions, WriteSettings } from '../options/resolve.js';
-import { resolveCallOptions } from '../options/resolve.js';
+import type { WriteSettings } from '../options/resolve.js';
+import { DEFAULTS, resolveCallOptions } from '../options/resolve.js';
 import type { CallOptions } from '../options.js';
 import { HeldLock } from '../stampede/held-lock.js';
 import type { SharedTier } from '../tier.js';
@@ -73,9 +73,13 @@ export function refreshAhead<T>(
   freshUntil: number,
 ): void {
   const core = view.core;
-  const ahead = core.options.refreshAhead as NonNullable<ResolvedOptions['refreshAhead']>;
-  if (core.refreshingAhead >= ahead.concurrency || core.flights.get(physical) !== undefined) return;
-  if (l1.lastFrequency < ahead.minReads) return;
+  // The cache's settings, or (a call's own refresh-ahead with the cache's off) the defaults.
+  const ahead = core.options.refreshAhead;
+  const concurrency = ahead?.concurrency ?? DEFAULTS.refreshAheadConcurrency;
+  if (core.refreshingAhead >= concurrency || core.flights.get(physical) !== undefined) return;
+  const call = options?.refreshAhead;
+  const minReads = (call !== undefined && call !== false ? call.minReads : undefined) ?? ahead?.minReads;
+  if (l1.lastFrequency < (minReads ?? DEFAULTS.refreshAheadMinReads)) return;
   refreshEarly(view, physical, key, loader, options, freshUntil, true);
 }
 

@@ -10,6 +10,7 @@ import type {
   CacheLogger,
   CacheOptions,
   CallOptions,
+  CallRefreshAhead,
   Clock,
   Duration,
   HealthOptions,
@@ -116,7 +117,7 @@ const CACHE_OPTION_NAMES = new Set<string>([
 ]);
 const HEALTH_OPTION_NAMES = new Set<string>(['threshold', 'window', 'minRequests']);
 const L1_OPTION_NAMES = new Set<string>(['maxEntries', 'maxBytes']);
-const CALL_OPTION_NAMES = new Set<string>(['ttl', 'nullTtl', 'ttlJitter', 'tags']);
+const CALL_OPTION_NAMES = new Set<string>(['ttl', 'nullTtl', 'ttlJitter', 'tags', 'refreshAhead']);
 const MAX_TAGS = 32;
 const MAX_TAG_LENGTH = 256;
 
@@ -333,6 +334,7 @@ export function resolveCallOptions(
   }
   rejectUnknown(call, CALL_OPTION_NAMES, '');
   const ttl = call.ttl === undefined ? base.ttl : parseDuration(call.ttl, 'ttl');
+  if ('refreshAhead' in call && call.refreshAhead !== undefined) checkCallRefreshAhead(call.refreshAhead);
   return {
     ttl,
     // A call that shortens ttl without naming nullTtl keeps the cache's nullTtl unless that is longer.
@@ -340,6 +342,39 @@ export function resolveCallOptions(
     ttlJitter: call.ttlJitter === undefined ? base.ttlJitter : jitterFraction(call.ttlJitter, 'ttlJitter'),
     ...(call.tags === undefined ? {} : { tags: checkTags(call.tags, 'tags') }),
   };
+}
+
+/** @throws ConfigError for a per-call `refreshAhead` that is not `false` or `{ window, minReads? }`. */
+function checkCallRefreshAhead(value: unknown): void {
+  if (value === false) return;
+  if (typeof value !== 'object' || value === null || (value as { window?: unknown }).window === undefined) {
+    throw new ConfigError('refreshAhead', "expected { window, minReads? } (e.g. { window: '10s' }) or false.");
+  }
+  rejectUnknown(value, new Set(['window', 'minReads']), 'refreshAhead.');
+  const { window, minReads } = value as CallRefreshAhead;
+  if (typeof window !== 'function') parseDuration(window, 'refreshAhead.window');
+  if (minReads !== undefined) positiveInteger(minReads, 'refreshAhead.minReads');
+}
+
+/**
+ * A per-call refresh-ahead window in ms for a hit on `value` (validated on the key's miss; here a
+ * window that is not a valid duration — a function's odd answer — is no window: 0).
+ */
+export function callAheadMs(option: CallRefreshAhead | false, value: unknown): number {
+  if (option === false) return 0;
+  let window = option.window;
+  if (typeof window === 'function') {
+    try {
+      window = (window as (value: unknown) => Duration)(value);
+    } catch {
+      return 0; // a hit must not fail for the refresh it might start
+    }
+  }
+  try {
+    return parseDuration(window, 'refreshAhead.window');
+  } catch {
+    return 0;
+  }
 }
 
 /**

@@ -150,6 +150,56 @@ describe('refresh-ahead', () => {
     );
     assert.throws(() => createCache({ ttl: 1000, refreshAhead: {} as never }), /refreshAhead/);
   });
+
+  it("per call: a window (or a function of the cached value) replaces the cache's, `false` turns it off", async () => {
+    const { cache, clock } = newCache({ ttl: 10_000, earlyRefresh: false });
+    let loads = 0;
+    const loader = async () => ++loads;
+    const ahead = { refreshAhead: { window: 3_000, minReads: 1 } };
+    assert.equal(await cache.getOrLoad('k', loader, ahead), 1);
+    assert.equal(await cache.expiresAt('k'), clock.now() + 10_000);
+    clock.advance(6_000);
+    assert.equal(await cache.getOrLoad('k', loader, ahead), 1, 'outside the window');
+    clock.advance(2_000); // 2 s before expiry
+    assert.equal(await cache.getOrLoad('k', loader, { refreshAhead: false }), 1);
+    assert.equal(await cache.getOrLoad('k', loader), 1, 'the cache has no refresh-ahead of its own');
+    await settle();
+    assert.equal(loads, 1, 'neither `false` nor no option refreshes');
+    assert.equal(await cache.getOrLoad('k', loader, ahead), 1, 'the caller gets the current value at once');
+    await settle();
+    assert.equal(loads, 2, 'one background reload');
+    assert.equal(await cache.getOrLoad('k', loader), 2);
+    assert.equal(await cache.expiresAt('k'), clock.now() + 10_000, 'the reload restarted the TTL');
+
+    const seen: unknown[] = [];
+    const byValue = {
+      refreshAhead: {
+        window: (value: number) => {
+          seen.push(value);
+          return value * 1_000;
+        },
+        minReads: 1,
+      },
+    };
+    clock.advance(7_500); // 2.5 s left: inside 3 s (value 3 after the next load), outside 2 s (value 2)
+    assert.equal(await cache.getOrLoad('k', loader, byValue), 2);
+    await settle();
+    assert.deepEqual(seen, [2]);
+    assert.equal(loads, 2, 'a 2 s window for the value 2');
+    clock.advance(1_000);
+    assert.equal(await cache.getOrLoad('k', loader, byValue), 2);
+    await settle();
+    assert.equal(loads, 3, 'within 2 s of expiry: reloaded');
+    await assert.rejects(
+      cache.getOrLoad('other', loader, { refreshAhead: { window: 'soon' } }),
+      /refreshAhead\.window/,
+    );
+    await assert.rejects(
+      cache.getOrLoad('other', loader, { refreshAhead: { window: 1, x: 1 } as never }),
+      /refreshAhead\.x/,
+    );
+    assert.equal(await cache.expiresAt('missing'), undefined);
+  });
 });
 
 describe('fail-safe grace', () => {
