@@ -62,10 +62,17 @@ import { TiercacheKeyvStore } from 'tiercache/keyv';
 if (typeof TiercacheKeyvStore !== 'function') throw new Error('no tiercache/keyv');
 const { tiercache: plugin } = await import('tiercache/fastify');
 if (typeof plugin !== 'function') throw new Error('no tiercache/fastify');
+// The integrations load without their frameworks installed (only types come from them)…
+const { createCacheManager } = await import('tiercache/cache-manager');
+const { instrumentOpenTelemetry } = await import('tiercache/opentelemetry');
+// …and the one that needs its peer at run time names it.
+try { instrumentOpenTelemetry(createCache({ ttl: '1m' })); throw new Error('no error'); }
+catch (error) { if (!/npm install @opentelemetry\/api/.test(error.message)) throw error; }
 const l2 = createRedisTier({ client: '$url' });
 await l2.ready();
 const cache = createCache({ ttl: '1m', l2 });
 const value = await cache.getOrLoad('k', async () => ({ at: new Date(0) }));
+if ((await createCacheManager(cache, { closeCache: false }).wrap('w', () => 7)) !== 7) throw new Error('bad wrap');
 const other = createCache({ ttl: '1m', l1: false, l2 });
 const read = await other.getOrLoad('k', () => { throw new Error('not from Redis'); });
 if (!(read.at instanceof Date) || read.at.getTime() !== value.at.getTime()) throw new Error('bad round trip');
@@ -92,7 +99,7 @@ JS
 node --no-warnings index.js
 
 # Strict TypeScript, checked with the repository's compiler
-project ts "$redis_client"
+project ts "$redis_client" cache-manager@7 @opentelemetry/api@1
 npm pkg set type=module
 cat >tsconfig.json <<JSON
 { "compilerOptions": { "strict": true, "module": "nodenext", "moduleResolution": "nodenext", "target": "es2022",
@@ -105,6 +112,13 @@ const cache: Cache = createCache({ ttl: '1m', l2 });
 const outcome: WriteOutcome = await cache.set('t', { n: 1 });
 const n: number | undefined = (await cache.get<{ n: number }>('t'))?.n;
 console.log(outcome, n);
+import type { Cache as CacheManager } from 'cache-manager';
+import { createCacheManager } from 'tiercache/cache-manager';
+import { instrumentOpenTelemetry } from 'tiercache/opentelemetry';
+const manager: CacheManager = createCacheManager(cache, { closeCache: false });
+const wrapped: { n: number } = await manager.wrap('w', async () => ({ n: 2 }), 60_000, (value: { n: number }) => value.n * 1_000);
+console.log(wrapped.n);
+instrumentOpenTelemetry(cache, { recordKeys: false }).stop();
 await cache.close();
 await l2.close();
 TS
