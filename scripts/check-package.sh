@@ -33,7 +33,8 @@ project() { # <name> [peer packages…]
   cd "$work/$1"
   shift
   npm init -y >/dev/null
-  npm install --silent --no-audit --no-fund "$tarball" "$@" >/dev/null
+  # (No install scripts: @keyv/test-suite depends on sqlite3, whose script downloads or compiles a binary.)
+  npm install --silent --no-audit --no-fund --ignore-scripts "$tarball" "$@" >/dev/null
 }
 redis_client="@redis/client@$(node -p "require('$root/package.json').peerDependencies['@redis/client']")"
 
@@ -125,3 +126,19 @@ TS
 mkdir -p node_modules/@types && ln -s "$root/node_modules/@types/node" node_modules/@types/node
 "$root/node_modules/.bin/tsc" -p . --types node
 echo 'ts: type-checks'
+
+# Keyv's published API compliance suite (@keyv/test-suite, under vitest) on tiercache/keyv over Redis
+project keyv-suite "$redis_client" vitest@4 keyv@5 @keyv/test-suite@2
+npm pkg set type=module
+cat >keyv.test.js <<'JS'
+import * as test from 'vitest';
+import keyvTestSuite from '@keyv/test-suite';
+import Keyv from 'keyv';
+import { createCache, createRedisTier } from 'tiercache';
+import { TiercacheKeyvStore } from 'tiercache/keyv';
+
+const l2 = createRedisTier({ client: process.env.REDIS_URL });
+test.afterAll(() => l2.close());
+keyvTestSuite(test, Keyv, () => new TiercacheKeyvStore(createCache({ ttl: '1h', l2 }), { closeCache: false }));
+JS
+REDIS_URL="$url" npx vitest run --reporter=dot 2>&1 | tail -4

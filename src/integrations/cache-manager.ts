@@ -37,6 +37,9 @@ import type { Cache, LoaderContext } from '../cache/api.js';
 import { LoaderError } from '../errors.js';
 import type { CallOptions } from '../options.js';
 
+/** The name cache-manager's events give the one store (its first store is `'primary'`). */
+const STORE = 'primary';
+
 /** Options of {@link createCacheManager}. */
 export interface CacheManagerOptions {
   /** TTL in ms of a `set`, `mset` or `wrap` that gives none (cache-manager's `ttl`). Default: the cache's `ttl`. */
@@ -85,6 +88,8 @@ export function createCacheManager(cache: Cache, options: CacheManagerOptions = 
       emit('set', { key, value, error });
       throw error;
     }
+    // cache-manager emits once per store (naming it), then once for the call.
+    emit('set', { key, value, store: STORE });
     emit('set', { key, value });
     return value;
   };
@@ -142,10 +147,11 @@ export function createCacheManager(cache: Cache, options: CacheManagerOptions = 
     async get<T>(key: string): Promise<T | undefined> {
       try {
         const value = await cache.get<T>(key);
-        emit('get', { key, value });
+        // As cache-manager: an event for a value found (by the one "store"), none for a miss.
+        if (value !== undefined) emit('get', { key, value, store: STORE });
         return value;
       } catch (error) {
-        emit('get', { key, error });
+        emit('get', { key, error, store: STORE });
         return undefined;
       }
     },

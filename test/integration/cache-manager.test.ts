@@ -219,19 +219,22 @@ for (const [name, make] of contenders) {
       await manager.disconnect();
     });
 
-    it('emits set, del and clear with the key and value', async () => {
+    it('emits set, get (for a value found), del and clear with the key and value', async () => {
       const manager = make();
       const k = key();
       const seen: unknown[] = [];
       manager.on('set', ({ key: at, value }) => seen.push(['set', at, value]));
       manager.on('del', ({ key: at }) => seen.push(['del', at]));
       manager.on('clear', () => seen.push(['clear']));
+      manager.on('get', ({ key: at, value }) => seen.push(['get', at, value]));
+      await manager.get(k); // a miss: no event
       await manager.set(k, 1);
+      await manager.get(k);
       await manager.del(k);
       await manager.clear();
       // (cache-manager also emits one `set` per store, with the store's name: the same key and value.)
       const distinct = [...new Set(seen.map((event) => JSON.stringify(event)))];
-      assert.deepEqual(distinct, [`["set","${k}",1]`, `["del","${k}"]`, '["clear"]']);
+      assert.deepEqual(distinct, [`["set","${k}",1]`, `["get","${k}",1]`, `["del","${k}"]`, '["clear"]']);
       await manager.disconnect();
     });
 
