@@ -65,6 +65,8 @@ const { tiercache: plugin } = await import('tiercache/fastify');
 if (typeof plugin !== 'function') throw new Error('no tiercache/fastify');
 // The integrations load without their frameworks installed (only types come from them)…
 const { createCacheManager } = await import('tiercache/cache-manager');
+const { cacheResponses } = await import('tiercache/express');
+if (typeof cacheResponses(createCache({ ttl: '1m' }), { ttl: '1s' }) !== 'function') throw new Error('no tiercache/express');
 const { instrumentOpenTelemetry } = await import('tiercache/opentelemetry');
 // …and the one that needs its peer at run time names it.
 try { instrumentOpenTelemetry(createCache({ ttl: '1m' })); throw new Error('no error'); }

@@ -14,18 +14,20 @@
  * hooks cannot hand one request's reply to another); the handler's own `cache.getOrLoad` collapses the
  * database work. Fastify is not imported: the plugin only uses the instance it is given.
  */
-import { createHash } from 'node:crypto';
 import type { Cache } from '../cache/api.js';
-import { parseDuration } from '../options/validate.js';
-import type { Duration } from '../options.js';
+import {
+  bodyText,
+  type CachedResponse,
+  cacheable,
+  headers,
+  keyOf,
+  matches,
+  type RouteCaching,
+  responseEntry,
+  ttlOf,
+} from './http-caching.js';
 
-/** A route's response caching: `config: { tiercache: { ttl, vary } }`. */
-export interface RouteCaching {
-  /** How long the response is cached (and `Cache-Control: max-age`). */
-  readonly ttl: Duration;
-  /** Request headers whose values select different cached responses (sent back as `Vary`). */
-  readonly vary?: readonly string[];
-}
+export type { RouteCaching } from './http-caching.js';
 
 /** Options of the plugin. */
 export interface TiercachePluginOptions {
@@ -33,14 +35,6 @@ export interface TiercachePluginOptions {
   readonly cache: Cache;
   /** Whether closing the instance closes the cache. Default: `true`. */
   readonly closeCache?: boolean;
-}
-
-/** A cached response: plain data, so the shared tier can hold it too. */
-interface CachedResponse {
-  readonly body: string;
-  readonly contentType?: string;
-  readonly etag: string;
-  readonly expiresAt: number;
 }
 
 /** What the plugin needs of a Fastify instance (structural, so Fastify stays an optional peer). */
@@ -74,7 +68,7 @@ export async function tiercache(fastify: FastifyLike, options: TiercachePluginOp
 
   fastify.addHook('onRequest', (async (request: RequestLike, reply: ReplyLike) => {
     const caching = request.routeOptions?.config?.tiercache;
-    if (caching === undefined || (request.method !== 'GET' && request.method !== 'HEAD')) return;
+    if (caching === undefined || !cacheable(request.method)) return;
     const key = keyOf(request, caching);
     const cached = await responses.get<CachedResponse>(key);
     if (cached === undefined) {
@@ -90,18 +84,10 @@ export async function tiercache(fastify: FastifyLike, options: TiercachePluginOp
   fastify.addHook('onSend', (async (request: RequestLike, reply: ReplyLike, payload: unknown) => {
     const pending = (request as unknown as Record<symbol, { key: string; caching: RouteCaching } | undefined>)[PENDING];
     if (pending === undefined || reply.statusCode !== 200) return payload;
-    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload; // a stream: not cached
-    const body = String(payload);
-    const ttlMs = parseDuration(pending.caching.ttl, 'tiercache.ttl');
-    const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
-    const contentType = reply.getHeader('content-type');
-    const cached: CachedResponse = {
-      body,
-      etag,
-      expiresAt: Date.now() + ttlMs,
-      ...(typeof contentType === 'string' ? { contentType } : {}),
-    };
-    await responses.set(pending.key, cached, { ttl: ttlMs }).catch(() => undefined);
+    const body = bodyText(payload);
+    if (body === undefined) return payload; // a stream, or binary bytes: not cached
+    const cached = responseEntry(body, reply.getHeader('content-type'), pending.caching);
+    await responses.set(pending.key, cached, { ttl: ttlOf(pending.caching) }).catch(() => undefined);
     headers(reply, cached, pending.caching);
     return payload;
   }) as never);
@@ -112,27 +98,3 @@ Object.assign(tiercache, {
   [Symbol.for('skip-override')]: true,
   [Symbol.for('fastify.display-name')]: 'tiercache',
 });
-
-/** The cache key of a request: method, URL, and the values of the route's `vary` headers. */
-function keyOf(request: RequestLike, caching: RouteCaching): string {
-  let key = `${request.method === 'HEAD' ? 'GET' : request.method} ${request.url}`;
-  for (const name of caching.vary ?? []) {
-    const value = request.headers[name.toLowerCase()];
-    key += `\n${name.toLowerCase()}: ${Array.isArray(value) ? value.join(', ') : (value ?? '')}`;
-  }
-  return key;
-}
-
-function headers(reply: ReplyLike, cached: CachedResponse, caching: RouteCaching): void {
-  const maxAge = Math.max(0, Math.floor((cached.expiresAt - Date.now()) / 1000));
-  reply.header('etag', cached.etag);
-  reply.header('cache-control', `public, max-age=${maxAge}`);
-  if (caching.vary !== undefined && caching.vary.length > 0) reply.header('vary', caching.vary.join(', '));
-}
-
-/** Whether an `If-None-Match` header names the ETag (or is `*`). Weak comparison, as RFC 9110 asks for GET. */
-function matches(header: string | string[] | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  const tags = (Array.isArray(header) ? header.join(',') : header).split(',').map((t) => t.trim().replace(/^W\//, ''));
-  return tags.includes('*') || tags.includes(etag);
-}
