@@ -1,0 +1,400 @@
+/**
+ * Invalidation from PostgreSQL itself (`tiercache/postgres`): logical decoding with the built-in
+ * `pgoutput` plugin, over a publication of the mapped tables, through `pg-logical-replication` (an
+ * optional peer). A `psql` UPDATE, a migration or another service's write reaches every cache as
+ * surely as an application's own `delete` — Meta's mcsqueal, for PostgreSQL.
+ *
+ * The protocol, and why it loses nothing:
+ * - **A replication slot** remembers the last position the consumer confirmed (`confirmed_flush_lsn`);
+ *   after a restart or a crash PostgreSQL resends every transaction committed after it.
+ * - **Acknowledge after applying.** Changes are collected from `begin` to `commit`, applied (every key
+ *   and tag of the old and new row images, through the cache's `delete` / `invalidateTags`, so the shared
+ *   tier's version moves and a load that read the old row cannot store it), and only then is the commit's
+ *   end position confirmed. A crash between the two replays the transaction: deletes are idempotent. The
+ *   library's own periodic acknowledgement would confirm what was *received*, so it is off; a keepalive
+ *   is answered with the applied position, or with the server's sent position when nothing is pending
+ *   (as PostgreSQL's own subscriber does) so that unrelated WAL does not pile up behind the slot.
+ * - **One consumer per deployment, elected by the database.** A slot streams to one connection at a
+ *   time; every instance runs a stream on the same slot, one gets it, the others retry every `retry`
+ *   and the first to retry after the holder dies resumes from its last confirmation. Its invalidations
+ *   reach the other instances' L1s over the cache's bus (Redis) — with Memcached and no bus, give each
+ *   instance a slot of its own (each then applies every change itself).
+ * - **Lag you can see.** `pg_current_wal_lsn() − confirmed_flush_lsn` is polled every `lagInterval`
+ *   (`stats().lagBytes`); past `lagWarning` bytes the stream reports it (a slot nobody consumes keeps
+ *   WAL on the database's disk), and `close({ dropSlot: true })` removes the slot when you retire it.
+ *
+ * Setup: `wal_level = logical`, a role with `REPLICATION` (and ownership of the tables, to create the
+ * publication — or create it yourself: `CREATE PUBLICATION tiercache FOR TABLE menus, …`). An UPDATE's
+ * old image holds the old key columns only when they changed; for keys or tags computed from other
+ * columns, `ALTER TABLE … REPLICA IDENTITY FULL` so the old row's keys are invalidated too.
+ */
+import { EventEmitter } from 'node:events';
+import type * as PgModule from 'pg';
+import type * as Replication from 'pg-logical-replication';
+import type { Cache } from '../cache/api.js';
+import { ConfigError } from '../errors.js';
+import { parseDuration } from '../options/validate.js';
+import type { Duration } from '../options.js';
+import { peer } from '../peer.js';
+import { type AppliedCounts, applyChanges, type RowChange, type TableMap } from './table-map.js';
+
+/** Options of {@link createPostgresChangeStream}. */
+export interface PostgresChangeStreamOptions {
+  /** The cache (or namespace view) the changes invalidate. */
+  readonly cache: Cache;
+  /** A connection string, or node-postgres client options, for a role with the REPLICATION attribute. */
+  readonly connection: string | PgModule.ClientConfig;
+  /** The tables to watch and what their rows stand behind. */
+  readonly tables: TableMap;
+  /** The replication slot (shared by every instance of a deployment). Default: `'tiercache'`. */
+  readonly slot?: string;
+  /** The publication. Created over the mapped tables when missing. Default: `'tiercache'`. */
+  readonly publication?: string;
+  /** How often an instance that does not hold the slot tries again. Default: `'1s'`. */
+  readonly retry?: Duration;
+  /** How often the slot's lag is measured. Default: `'10s'`. */
+  readonly lagInterval?: Duration;
+  /** Report the lag past this many bytes of WAL kept for the slot. Default: 64 MiB. */
+  readonly lagWarning?: number;
+}
+
+/** A change stream's figures. */
+export interface ChangeStreamStats extends Readonly<AppliedCounts> {
+  /** Whether this instance holds the slot and streams now. */
+  readonly active: boolean;
+  /** The last position confirmed to the database. */
+  readonly confirmedLsn: string | undefined;
+  /** WAL bytes the slot keeps (at the last measurement); `undefined` before one. */
+  readonly lagBytes: number | undefined;
+}
+
+/** Events of a change stream. */
+export interface ChangeStreamEvents {
+  /** Something went wrong and was absorbed (a lost connection, a rule that threw, growing lag). */
+  error: (error: Error) => void;
+  /** A transaction's invalidations were applied and confirmed. */
+  applied: (info: { readonly lsn: string; readonly changes: number }) => void;
+}
+
+/** A running change stream. */
+export interface ChangeStream {
+  /** Resolves once this instance streams (it holds the slot), for tests and for a readiness probe. */
+  streaming(): Promise<void>;
+  stats(): ChangeStreamStats;
+  on<E extends keyof ChangeStreamEvents>(event: E, listener: ChangeStreamEvents[E]): this;
+  off<E extends keyof ChangeStreamEvents>(event: E, listener: ChangeStreamEvents[E]): this;
+  /** Stops streaming; with `dropSlot`, also removes the slot (retiring the consumer for good). */
+  close(options?: { readonly dropSlot?: boolean }): Promise<void>;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Starts streaming committed changes of `tables` into invalidations of `cache`. Creates the slot and
+ * the publication when missing.
+ * @throws ConfigError for invalid options, or when `pg-logical-replication` / `pg` are not installed.
+ */
+export function createPostgresChangeStream(options: PostgresChangeStreamOptions): ChangeStream {
+  const slot = identifier(options.slot ?? 'tiercache', 'slot');
+  const publication = identifier(options.publication ?? 'tiercache', 'publication');
+  const retryMs = parseDuration(options.retry ?? '1s', 'retry');
+  const lagMs = parseDuration(options.lagInterval ?? '10s', 'lagInterval');
+  const lagWarning = options.lagWarning ?? 64 * 1024 * 1024;
+  if (!(lagWarning > 0)) throw new ConfigError('lagWarning', 'expected a positive number of bytes.');
+  const tables = Object.keys(options.tables);
+  if (tables.length === 0) throw new ConfigError('tables', 'map at least one table, e.g. { menus: { keys } }.');
+  for (const table of tables) {
+    for (const part of table.split('.')) identifier(part, 'tables');
+  }
+  const replication = peer<typeof Replication>('pg-logical-replication', 'createPostgresChangeStream');
+  const { Client } = peer<typeof PgModule>('pg', 'createPostgresChangeStream');
+  return new PostgresChangeStream(
+    options,
+    { slot, publication, retryMs, lagMs, lagWarning, tables },
+    replication,
+    Client,
+  );
+}
+
+function identifier(value: unknown, option: string): string {
+  if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
+    throw new ConfigError(
+      option,
+      `expected a lower-case SQL identifier (letters, digits, _), got ${JSON.stringify(value)}.`,
+    );
+  }
+  return value;
+}
+
+interface Settings {
+  readonly slot: string;
+  readonly publication: string;
+  readonly retryMs: number;
+  readonly lagMs: number;
+  readonly lagWarning: number;
+  readonly tables: readonly string[];
+}
+
+type Message = Replication.Pgoutput.Message;
+
+class PostgresChangeStream extends EventEmitter implements ChangeStream {
+  readonly #options: PostgresChangeStreamOptions;
+  readonly #settings: Settings;
+  readonly #service: Replication.LogicalReplicationService;
+  readonly #plugin: Replication.PgoutputPlugin;
+  readonly #Client: typeof PgModule.Client;
+  readonly #counts: AppliedCounts = { transactions: 0, changes: 0, keys: 0, tags: 0, clears: 0 };
+  /** Messages received and not yet applied, in order. */
+  readonly #queue: Message[] = [];
+  #draining = false;
+  /** The open transaction's changes (between begin and commit). */
+  #transaction: RowChange[] | undefined;
+  #active = false;
+  #closed = false;
+  #confirmed: string | undefined;
+  #lagBytes: number | undefined;
+  #lagTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  readonly #running: Promise<void>;
+  #onStreaming: (() => void) | undefined;
+  readonly #streaming: Promise<void>;
+
+  constructor(
+    options: PostgresChangeStreamOptions,
+    settings: Settings,
+    replication: typeof Replication,
+    Client: typeof PgModule.Client,
+  ) {
+    super();
+    this.#options = options;
+    this.#settings = settings;
+    this.#Client = Client;
+    this.#streaming = new Promise((resolve) => {
+      this.#onStreaming = resolve;
+    });
+    // No automatic acknowledgement and no library keepalive: both would confirm what was received.
+    this.#service = new replication.LogicalReplicationService(this.#clientConfig(), {
+      acknowledge: { auto: false, timeoutSeconds: 0 },
+    });
+    this.#plugin = new replication.PgoutputPlugin({ protoVersion: 1, publicationNames: [settings.publication] });
+    this.#service.on('data', (_lsn: string, message: Message) => {
+      this.#queue.push(message);
+      void this.#drain();
+    });
+    this.#service.on('heartbeat', (lsn: string, _time: number, shouldRespond: boolean) => {
+      // Nothing pending: everything the server sent up to `lsn` is applied, so it may be confirmed.
+      const idle = this.#queue.length === 0 && !this.#draining && this.#transaction === undefined;
+      if (idle) this.#confirm(lsn);
+      else if (shouldRespond && this.#confirmed !== undefined) this.#confirm(this.#confirmed);
+    });
+    this.#service.on('start', () => {
+      this.#active = true;
+      this.#onStreaming?.();
+    });
+    this.#service.on('error', () => {}); // every failure also rejects subscribe(), reported there
+    this.#running = this.#run();
+    this.#lagTimer = setInterval(() => void this.#measureLag(), settings.lagMs);
+    this.#lagTimer.unref();
+  }
+
+  streaming(): Promise<void> {
+    return this.#streaming;
+  }
+
+  stats(): ChangeStreamStats {
+    return { ...this.#counts, active: this.#active, confirmedLsn: this.#confirmed, lagBytes: this.#lagBytes };
+  }
+
+  async close(options: { readonly dropSlot?: boolean } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#lagTimer);
+    clearTimeout(this.#retryTimer);
+    await this.#service.destroy().catch(() => undefined);
+    await this.#running;
+    if (options.dropSlot) await this.#dropSlot();
+  }
+
+  /** Subscribe, and when the stream ends (or the slot is held elsewhere) try again until closed. */
+  async #run(): Promise<void> {
+    let reported = '';
+    while (!this.#closed) {
+      try {
+        await this.#prepare();
+        await this.#service.subscribe(this.#plugin, this.#settings.slot);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        // The slot streaming to another instance is the normal state of a follower: not an error.
+        const follower = /is active for PID/.test(message);
+        if (!this.#closed && !follower && message !== reported) {
+          reported = message;
+          this.#report(new Error(`the PostgreSQL change stream stopped: ${message}; retrying`, { cause: error }));
+        }
+      }
+      this.#active = false;
+      this.#transaction = undefined; // a transaction cut off mid-way is resent from its begin
+      if (this.#closed) break;
+      await new Promise<void>((resolve) => {
+        this.#retryTimer = setTimeout(resolve, this.#settings.retryMs);
+      });
+    }
+  }
+
+  /** Creates the publication and the slot when missing (several instances may race: both succeed). */
+  async #prepare(): Promise<void> {
+    const { slot, publication, tables } = this.#settings;
+    await this.#withClient(async (client) => {
+      const found = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]);
+      if (found.rowCount === 0) {
+        await client
+          .query(`CREATE PUBLICATION ${publication} FOR TABLE ${tables.join(', ')}`)
+          .catch(ignore(/already exists/));
+      }
+      const slots = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+      if (slots.rowCount === 0) {
+        await client
+          .query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot])
+          .catch(ignore(/already exists/));
+      }
+    });
+  }
+
+  /** Applies queued messages one at a time, in order; a commit is confirmed once applied. */
+  async #drain(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let message = this.#queue.shift(); message !== undefined; message = this.#queue.shift()) {
+        await this.#apply(message);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #apply(message: Message): Promise<void> {
+    switch (message.tag) {
+      case 'begin':
+        this.#transaction = [];
+        return;
+      case 'insert':
+      case 'update':
+      case 'delete': {
+        const old = message.tag === 'insert' ? null : (message.old ?? message.key);
+        this.#transaction?.push({
+          schema: message.relation.schema,
+          table: message.relation.name,
+          kind: message.tag,
+          old: old ?? undefined,
+          new: message.tag === 'delete' ? undefined : message.new,
+        });
+        return;
+      }
+      case 'truncate':
+        for (const relation of message.relations) {
+          this.#transaction?.push({
+            schema: relation.schema,
+            table: relation.name,
+            kind: 'truncate',
+            old: undefined,
+            new: undefined,
+          });
+        }
+        return;
+      case 'commit': {
+        const changes = this.#transaction ?? [];
+        this.#transaction = undefined;
+        try {
+          await applyChanges(this.#options.cache, this.#options.tables, changes, this.#counts, (error) =>
+            this.#report(error),
+          );
+        } catch (error) {
+          // The cache closed: do not confirm; the transaction is resent to whoever streams next.
+          this.#report(error instanceof Error ? error : new Error(String(error)));
+          await this.#service.stop().catch(() => undefined);
+          return;
+        }
+        const lsn = message.commitEndLsn ?? message.commitLsn;
+        if (lsn !== null) {
+          this.#confirm(lsn);
+          this.emit('applied', { lsn, changes: changes.length });
+        }
+        return;
+      }
+      default:
+        return; // relation, type, origin, message: nothing to invalidate
+    }
+  }
+
+  #confirm(lsn: string): void {
+    this.#confirmed = lsn;
+    void this.#service.acknowledge(lsn).catch(() => undefined);
+  }
+
+  async #measureLag(): Promise<void> {
+    try {
+      const lag = await this.#withClient(async (client) => {
+        const { rows } = await client.query<{ lag: string | null }>(
+          'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1',
+          [this.#settings.slot],
+        );
+        return rows[0]?.lag == null ? undefined : Number(rows[0].lag);
+      });
+      this.#lagBytes = lag;
+      if (lag !== undefined && lag > this.#settings.lagWarning) {
+        this.#report(
+          new Error(
+            `the replication slot ${this.#settings.slot} keeps ${lag} bytes of WAL (over lagWarning): ` +
+              'is a consumer running? A slot nobody consumes fills the database disk; close({ dropSlot: true }) retires it.',
+          ),
+        );
+      }
+    } catch {
+      // the database is unreachable: the stream reports that itself
+    }
+  }
+
+  async #dropSlot(): Promise<void> {
+    // The server releases the slot a moment after the stream's connection closes.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        await this.#withClient((client) =>
+          client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [
+            this.#settings.slot,
+          ]),
+        );
+        return;
+      } catch (error) {
+        if (!/is active/.test(String(error))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  async #withClient<R>(work: (client: PgModule.Client) => Promise<R>): Promise<R> {
+    const client = new this.#Client(this.#clientConfig());
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  #clientConfig(): PgModule.ClientConfig {
+    const connection = this.#options.connection;
+    return typeof connection === 'string' ? { connectionString: connection } : connection;
+  }
+
+  #report(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+}
+
+/** A rejection handler that ignores errors matching `pattern` (a race another instance won). */
+function ignore(pattern: RegExp): (error: unknown) => void {
+  return (error) => {
+    if (!pattern.test(String(error))) throw error;
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * Invalidation from PostgreSQL's own change stream (`tiercache/postgres`), against a PostgreSQL server of
+ * the test's own with `wal_level=logical` and real Redis: raw SQL (no application call) invalidates keys
+ * and tags in every instance; an old row loaded before a raw UPDATE is never stored after it (the forced
+ * race, 0 stale sets); a consumer killed with SIGKILL mid-stream loses nothing, because the slot resends
+ * what it had not confirmed; one consumer streams per slot, and a follower takes over.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, fork } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { type ChangeStream, createPostgresChangeStream } from '../../src/change-stream/postgres.js';
+import { type Cache, ConfigError, createCache, createRedisTier, type RedisTier } from '../../src/index.js';
+import { eventually } from '../helpers/eventually.js';
+import { PostgresServer, postgresBinariesMissing } from '../helpers/postgres-server.js';
+import { killChild, RedisServer } from '../helpers/redis-server.js';
+import { needs } from '../helpers/services.js';
+
+const WORKER = new URL('../helpers/change-stream-worker.ts', import.meta.url).pathname;
+
+describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
+  let postgres: PostgresServer;
+  let redis: RedisServer;
+  let sql: pg.Client;
+  const tiers: RedisTier[] = [];
+  const caches: Cache[] = [];
+  const streams: ChangeStream[] = [];
+
+  before(async () => {
+    [postgres, redis] = await Promise.all([PostgresServer.start(), RedisServer.start()]);
+    sql = new pg.Client({ connectionString: postgres.url });
+    await sql.connect();
+    await sql.query('CREATE TABLE menus (id int PRIMARY KEY, restaurant_id int NOT NULL, name text NOT NULL)');
+    await sql.query('ALTER TABLE menus REPLICA IDENTITY FULL');
+    await sql.query(`INSERT INTO menus SELECT i, i % 10, 'menu ' || i FROM generate_series(1, 1000) i`);
+  });
+  after(async () => {
+    await Promise.all(streams.map((stream) => stream.close()));
+    await Promise.all(caches.map((cache) => cache.close()));
+    await Promise.all(tiers.map((tier) => tier.close()));
+    await sql.end();
+    await Promise.all([postgres.stop(), redis.stop()]);
+  });
+
+  /** A cache instance of its own over the shared Redis (its own connections, as a process would have). */
+  function instance(): Cache {
+    const l2 = createRedisTier({ client: redis.url });
+    tiers.push(l2);
+    const cache = createCache({ ttl: '1h', l2 });
+    caches.push(cache);
+    return cache;
+  }
+  function stream(cache: Cache, slot: string): ChangeStream {
+    const created = createPostgresChangeStream({
+      cache,
+      connection: postgres.url,
+      slot,
+      tables: {
+        menus: { keys: (row) => [`menu:${row.id}`], tags: (row) => [`restaurant:${row.restaurant_id}`] },
+      },
+      retry: '100ms',
+    });
+    streams.push(created);
+    return created;
+  }
+  const loadMenu = (cache: Cache, id: number) =>
+    cache.getOrLoad(
+      `menu:${id}`,
+      async (context) => {
+        const { rows } = await sql.query('SELECT * FROM menus WHERE id = $1', [id]);
+        context.setTags([`restaurant:${rows[0]?.restaurant_id}`]);
+        return rows[0]?.name as string;
+      },
+      {},
+    );
+
+  it('raw SQL invalidates the keys and tags of the old and new rows, in every instance', async () => {
+    const [a, b] = [instance(), instance()];
+    const changes = stream(a, 'basic');
+    await changes.streaming();
+    assert.equal(await loadMenu(a, 1), 'menu 1');
+    assert.equal(await loadMenu(b, 1), 'menu 1', 'both instances hold it (b from Redis, in its L1)');
+    await sql.query(`UPDATE menus SET name = 'soup' WHERE id = 1`);
+    await eventually(async () => (await b.get('menu:1')) === undefined, 'the other instance dropped menu:1');
+    assert.equal(await loadMenu(b, 1), 'soup');
+
+    // A tag: restaurant 2's menus (12, 22) go when one of its rows changes.
+    await Promise.all([loadMenu(a, 12), loadMenu(a, 22)]);
+    await sql.query(`INSERT INTO menus VALUES (1002, 2, 'new dish')`);
+    await eventually(
+      async () => (await b.get('menu:22')) === undefined && (await a.get('menu:12')) === undefined,
+      'the tag',
+    );
+
+    // The key column changes: both the old and the new key go.
+    await Promise.all([loadMenu(a, 3), a.set('menu:2003', 'placeholder')]);
+    await sql.query('UPDATE menus SET id = 2003 WHERE id = 3');
+    await eventually(async () => !(await b.has('menu:3')) && !(await b.has('menu:2003')), 'old and new key');
+
+    // A delete, and one transaction of several statements.
+    await Promise.all([loadMenu(a, 4), loadMenu(a, 5)]);
+    await sql.query('BEGIN');
+    await sql.query('DELETE FROM menus WHERE id = 4');
+    await sql.query(`UPDATE menus SET name = 'bread' WHERE id = 5`);
+    await sql.query('COMMIT');
+    await eventually(async () => !(await b.has('menu:4')) && !(await b.has('menu:5')), 'a delete and an update');
+    const stats = changes.stats();
+    assert.equal(stats.active, true);
+    assert.ok(stats.transactions >= 4 && stats.keys >= 6, JSON.stringify(stats));
+  });
+
+  it('the forced race by raw SQL: a load that read the old row before the UPDATE never stores it (0 stale sets)', async () => {
+    const [a, b] = [instance(), instance()];
+    const changes = stream(a, 'race');
+    await changes.streaming();
+    let stale = 0;
+    for (let round = 0; round < 20; round++) {
+      const id = 100 + round;
+      let read!: () => void;
+      const readDone = new Promise<void>((resolve) => {
+        read = resolve;
+      });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const loading = b.getOrLoad(`menu:${id}`, async () => {
+        const { rows } = await sql.query('SELECT name FROM menus WHERE id = $1', [id]);
+        read();
+        await held; // the old row is in hand; the UPDATE commits and is applied meanwhile
+        return rows[0].name as string;
+      });
+      await readDone;
+      const applied = nextApplied(changes);
+      await sql.query(`UPDATE menus SET name = $2 WHERE id = $1`, [id, `new ${round}`]);
+      await applied;
+      release();
+      assert.equal(await loading, `menu ${id}`, 'the caller who asked before the update gets what it read');
+      for (const cache of [a, b]) {
+        const cached = await cache.get(`menu:${id}`);
+        if (cached !== undefined && cached !== `new ${round}`) stale++;
+      }
+    }
+    assert.equal(stale, 0, 'stale sets');
+  });
+
+  /** Resolves after the stream applied its next transaction. */
+  function nextApplied(changes: ChangeStream): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        changes.off('applied', done);
+        resolve();
+      };
+      changes.on('applied', done);
+    });
+  }
+
+  it('a consumer killed with SIGKILL mid-stream loses nothing: a follower resumes from the last confirmation', async () => {
+    const slot = 'crash';
+    const check = instance();
+    const ids = Array.from({ length: 300 }, (_, i) => 200 + i);
+    await Promise.all(ids.map((id) => check.set(`menu:${id}`, 'cached before the update')));
+    const child = await consumer(slot);
+    const follower = createPostgresChangeStream({
+      cache: instance(),
+      connection: postgres.url,
+      slot,
+      tables: { menus: { keys: (row) => [`menu:${row.id}`] } },
+      retry: '100ms',
+    });
+    streams.push(follower);
+    assert.equal(follower.stats().active, false);
+    // 300 transactions; the consumer dies after applying some of them.
+    let applied = 0;
+    child.on('message', (message: { applied?: number }) => {
+      applied = message.applied ?? applied;
+    });
+    const writer = (async () => {
+      for (const id of ids) await sql.query(`UPDATE menus SET name = 'changed' WHERE id = $1`, [id]);
+    })();
+    await eventually(() => applied >= 30, 'the consumer applied some', 10_000);
+    await killChild(child);
+    await writer;
+    await follower.streaming();
+    await eventually(
+      async () => (await Promise.all(ids.map((id) => check.has(`menu:${id}`)))).every((has) => !has),
+      'every changed key invalidated',
+      15_000,
+    );
+    assert.ok(applied < ids.length, `the consumer was killed mid-stream (after ${applied} of ${ids.length})`);
+    // The follower applied what the killed consumer had not confirmed: together, every transaction
+    // (one may be applied by both, if the consumer died between applying and confirming it).
+    await eventually(() => applied + follower.stats().transactions >= ids.length, 'every transaction applied');
+    const resumed = follower.stats().transactions;
+    assert.ok(applied + resumed <= ids.length + 1, `${applied} + ${resumed}`);
+  });
+
+  async function consumer(slot: string): Promise<ChildProcess> {
+    const child = fork(WORKER, [postgres.url, redis.url], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, TIERCACHE_SLOT: slot },
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the consumer exited with ${code}`)));
+      child.on('message', (message: { streaming?: boolean }) => {
+        if (message.streaming) resolve();
+      });
+    });
+    return child;
+  }
+
+  it('one consumer streams per slot; when it closes, a follower takes over', async () => {
+    const [leader, follower] = [stream(instance(), 'election'), stream(instance(), 'election')];
+    await Promise.race([leader.streaming(), follower.streaming()]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal([leader, follower].filter((s) => s.stats().active).length, 1, 'exactly one streams');
+    const [active, waiting] = leader.stats().active ? [leader, follower] : [follower, leader];
+    await active.close();
+    await waiting.streaming();
+    assert.equal(waiting.stats().active, true);
+    await waiting.close({ dropSlot: true });
+    const slots = await postgres.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'election'");
+    assert.equal(slots.length, 0, 'dropped');
+  });
+
+  it('refuses bad options with a ConfigError naming them', () => {
+    const cache = instance();
+    const base = { cache, connection: postgres.url, tables: { menus: {} } };
+    assert.throws(() => createPostgresChangeStream({ ...base, slot: 'Bad Slot' }), ConfigError);
+    assert.throws(() => createPostgresChangeStream({ ...base, tables: {} }), /tables/);
+    assert.throws(() => createPostgresChangeStream({ ...base, tables: { 'menus; drop': {} } }), /tables/);
+    assert.throws(() => createPostgresChangeStream({ ...base, retry: 'soon' }), /retry/);
+  });
+});
