@@ -68,6 +68,9 @@ const { createCacheManager } = await import('tiercache/cache-manager');
 const { cacheResponses } = await import('tiercache/express');
 if (typeof cacheResponses(createCache({ ttl: '1m' }), { ttl: '1s' }) !== 'function') throw new Error('no tiercache/express');
 const { instrumentOpenTelemetry } = await import('tiercache/opentelemetry');
+const { createPostgresChangeStream } = await import('tiercache/postgres');
+try { createPostgresChangeStream({ cache: createCache({ ttl: '1m' }), connection: '', tables: { t: {} } }); throw new Error('no error'); }
+catch (error) { if (!/npm install pg-logical-replication/.test(error.message)) throw error; }
 // …and the one that needs its peer at run time names it.
 try { instrumentOpenTelemetry(createCache({ ttl: '1m' })); throw new Error('no error'); }
 catch (error) { if (!/npm install @opentelemetry\/api/.test(error.message)) throw error; }

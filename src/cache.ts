@@ -229,6 +229,10 @@ class TierCache implements Cache {
     return writePath.clear(this.#view);
   }
 
+  invalidationsSent(): Promise<void> {
+    return this.#core.options.l2?.invalidationsSent?.() ?? Promise.resolve();
+  }
+
   /**
    * Feeds one read to the detector and draws the gap to the next sample, uniform in
    * [1, 2 × sampleEvery − 1]: a fixed stride would alias with periodic access patterns (a loop reading

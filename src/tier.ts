@@ -166,6 +166,11 @@ export interface InvalidationBus {
    * process or elsewhere). @returns a function that unsubscribes.
    */
   onInvalidation(handler: (event: BusEvent) => void, origin?: string): () => void;
+  /**
+   * Resolves once every invalidation published so far has left for the other instances (at once if none
+   * is pending, or the bus is closed). Never rejects. Optional: without it, publishing counts as sent.
+   */
+  invalidationsSent?(): Promise<void>;
 }
 
 /** Spreading a hot key's reads over copies (Redis Cluster masters). */

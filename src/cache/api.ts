@@ -141,6 +141,13 @@ export interface Cache {
   /** Removes every key of this namespace — on the root cache, every key of every namespace. */
   clear(): Promise<void>;
   /**
+   * Resolves once the invalidations this cache has made so far (deletes, writes, tags, clears) have left
+   * for the other instances over the shared tier's bus — at once without a bus. Never rejects. For code
+   * that must not report a change applied before every instance was told, such as a change stream
+   * confirming a transaction to the database.
+   */
+  invalidationsSent(): Promise<void>;
+  /**
    * Counters since creation for this namespace and the namespaces nested in it (the root covers
    * all), with miss causes; plus cache-wide latency percentiles and hit-rate health.
    */

@@ -60,6 +60,8 @@ export interface PostgresChangeStreamOptions {
 
 /** A change stream's figures. */
 export interface ChangeStreamStats extends Readonly<AppliedCounts> {
+  /** The replication slot (or binlog consumer) name. */
+  readonly slot: string;
   /** Whether this instance holds the slot and streams now. */
   readonly active: boolean;
   /** The last position confirmed to the database. */
@@ -193,7 +195,16 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
     });
     this.#service.on('error', () => {}); // every failure also rejects subscribe(), reported there
     this.#running = this.#run();
-    this.#lagTimer = setInterval(() => void this.#measureLag(), settings.lagMs);
+    // Measured at once (how far behind the slot is at start), then every lagInterval.
+    void this.#measureLag();
+    this.#lagTimer = setInterval(() => {
+      // Idle, ask the server for a keepalive: it is answered with the server's sent position, which
+      // confirms the WAL that held nothing for us (else the slot would keep it until the next commit).
+      if (this.#active && this.#confirmed !== undefined) {
+        void this.#service.acknowledge(this.#confirmed, true).catch(() => undefined);
+      }
+      void this.#measureLag();
+    }, settings.lagMs);
     this.#lagTimer.unref();
   }
 
@@ -202,7 +213,13 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
   }
 
   stats(): ChangeStreamStats {
-    return { ...this.#counts, active: this.#active, confirmedLsn: this.#confirmed, lagBytes: this.#lagBytes };
+    return {
+      ...this.#counts,
+      slot: this.#settings.slot,
+      active: this.#active,
+      confirmedLsn: this.#confirmed,
+      lagBytes: this.#lagBytes,
+    };
   }
 
   async close(options: { readonly dropSlot?: boolean } = {}): Promise<void> {

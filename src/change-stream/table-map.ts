@@ -127,5 +127,7 @@ export async function applyChanges(
     }
   }
   await Promise.all(work);
+  // Applied means every instance was told: other instances' L1 copies go by the bus.
+  await cache.invalidationsSent();
   counts.transactions++;
 }

@@ -125,6 +125,7 @@ export class MemcachedTier implements SharedTier {
   readonly l1FreshnessMs: number | undefined;
   readonly publishInvalidation?: (message: InvalidationMessage) => void;
   readonly onInvalidation?: (handler: (event: BusEvent) => void, origin?: string) => () => void;
+  readonly invalidationsSent?: () => Promise<void>;
   readonly #pool: Pool;
   readonly #prefix: string;
   readonly #maxBytes: number;
@@ -148,6 +149,7 @@ export class MemcachedTier implements SharedTier {
     if (bus !== undefined) {
       this.publishInvalidation = (message) => bus.publishInvalidation(message);
       this.onInvalidation = (handler, origin) => bus.onInvalidation(handler, origin);
+      this.invalidationsSent = () => bus.invalidationsSent?.() ?? Promise.resolve();
     }
     this.l1FreshnessMs =
       bus === undefined ? parseDuration(options.l1Freshness ?? DEFAULTS.l1Freshness, 'l1Freshness') : undefined;

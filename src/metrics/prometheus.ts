@@ -26,6 +26,8 @@
  * | `loads_in_flight` | gauge | — |
  * | `window_hit_rate` | gauge | — |
  * | `predicted_hit_rate` | gauge | scale (0.25 … 16: × the L1's memory) |
+ * | `change_stream_lag_bytes`, `change_stream_active` | gauge | slot (with `changeStreams`) |
+ * | `change_stream_transactions_total` | counter | slot (with `changeStreams`) |
  * | `get_or_load_duration_seconds` | histogram | namespace, outcome (hit — sampled —, miss, collapsed, error) |
  * | `load_duration_seconds` | histogram | namespace, outcome (ok, error) |
  */
@@ -43,6 +45,7 @@ export interface MetricRegistry {
 
 import type { Cache } from '../cache/api.js';
 import { NAMESPACE_COUNTERS } from '../cache.js';
+import type { ChangeStreamStats } from '../change-stream/postgres.js';
 import { peer } from '../peer.js';
 import { CHANNELS, type LatencyMessage } from './channels.js';
 import type { CacheStats, Counters, MemoryTierStats } from './stats.js';
@@ -55,6 +58,11 @@ export interface PrometheusOptions {
   prefix?: string;
   /** Histogram buckets, in seconds. Default: 50 µs to 2.5 s. */
   buckets?: number[];
+  /**
+   * Change streams (`tiercache/postgres`) whose figures to export too: `change_stream_lag_bytes`,
+   * `change_stream_active` and `change_stream_transactions_total`, labelled by slot.
+   */
+  changeStreams?: readonly { stats(): ChangeStreamStats }[];
 }
 
 /** A registration; `unregister()` removes the metrics and stops listening. */
@@ -244,6 +252,38 @@ export function registerPrometheus(cache: Cache, options: PrometheusOptions = {}
       () => (cache.stats().health?.curve ?? []).map((point) => [{ scale: String(point.scale) }, point.hitRate]),
     ),
   ];
+  const streams = options.changeStreams ?? [];
+  const bySlot = (read: (stats: ChangeStreamStats) => number | undefined) => (): Iterable<Sample> =>
+    streams.flatMap((stream) => {
+      const stats = stream.stats();
+      const value = read(stats);
+      return value === undefined ? [] : [[{ slot: stats.slot }, value] as const];
+    });
+  if (streams.length > 0) {
+    metrics.push(
+      scraped(
+        'gauge',
+        'change_stream_lag_bytes',
+        'WAL the replication slot keeps for the change stream (a stuck consumer makes it grow).',
+        ['slot'],
+        bySlot((stats) => stats.lagBytes),
+      ),
+      scraped(
+        'gauge',
+        'change_stream_active',
+        'Whether this instance streams the slot (1) or waits as a follower (0).',
+        ['slot'],
+        bySlot((stats) => (stats.active ? 1 : 0)),
+      ),
+      scraped(
+        'counter',
+        'change_stream_transactions_total',
+        'Committed transactions applied by this instance.',
+        ['slot'],
+        bySlot((stats) => stats.transactions),
+      ),
+    );
+  }
   const getOrLoadDuration = new Histogram({
     name: `${prefix}get_or_load_duration_seconds`,
     help: 'getOrLoad latency by outcome (hits are sampled).',

@@ -91,6 +91,11 @@ export class RedisBus {
   readonly #handlers = new Map<(event: BusEvent) => void, string | undefined>();
   readonly #lastSeen = new Map<string, number>();
   readonly #queue = new Map<string, InvalidationMessage>();
+  /** The order each queued message was queued in (0 for the overflow's clear: it stands for all before it). */
+  readonly #queuedAt = new Map<string, number>();
+  #queuedCount = 0;
+  /** Callers of {@link sent}: resolved once nothing queued at or before `upTo` is still pending. */
+  readonly #sentWaiters = new Set<{ readonly upTo: number; readonly resolve: () => void }>();
   #sequence = 0;
   #flushing = false;
   #retryMs = FIRST_RETRY_MS;
@@ -217,17 +222,51 @@ export class RedisBus {
   /** Queues an invalidation and publishes it as soon as Redis takes it. */
   publish(message: InvalidationMessage): void {
     if (this.#closed) return;
-    this.#queue.set(`${message.op}\u0000${message.key}\u0000${message.origin ?? ''}`, message);
+    const id = `${message.op}\u0000${message.key}\u0000${message.origin ?? ''}`;
+    this.#queue.set(id, message);
+    this.#queuedAt.set(id, ++this.#queuedCount);
     if (this.#queue.size > MAX_QUEUED) {
       this.counters.overflows++;
       this.#queue.clear();
+      this.#queuedAt.clear();
       this.#queue.set('c\u0000', { op: 'clear', key: '' });
+      this.#queuedAt.set('c\u0000', 0);
     }
     if (this.#retryTimer === undefined) void this.#flush();
   }
 
+  /**
+   * Resolves once every invalidation queued so far has been published (at once if none is pending, and
+   * on close); never rejects. A caller that must not report a change applied before the other instances
+   * were told — the change stream, before it confirms a transaction — waits on it.
+   */
+  sent(): Promise<void> {
+    const upTo = this.#queuedCount;
+    if (this.#closed || this.#oldestPending() > upTo) return Promise.resolve();
+    return new Promise((resolve) => this.#sentWaiters.add({ upTo, resolve }));
+  }
+
+  /** The queue order of the oldest message not yet published (`Infinity` when none is). */
+  #oldestPending(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const at of this.#queuedAt.values()) if (at < oldest) oldest = at;
+    return oldest;
+  }
+
+  #wakeSent(): void {
+    if (this.#sentWaiters.size === 0) return;
+    const oldest = this.#closed ? Number.POSITIVE_INFINITY : this.#oldestPending();
+    for (const waiter of this.#sentWaiters) {
+      if (oldest > waiter.upTo) {
+        this.#sentWaiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    this.#wakeSent();
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#gapTimer);
     this.#subscriber?.destroy();
@@ -263,7 +302,11 @@ export class RedisBus {
         this.counters.published++;
         this.#retryMs = FIRST_RETRY_MS;
         // A newer message for the same key may have replaced this one while it was in flight.
-        if (this.#queue.get(id) === message) this.#queue.delete(id);
+        if (this.#queue.get(id) === message) {
+          this.#queue.delete(id);
+          this.#queuedAt.delete(id);
+        }
+        this.#wakeSent();
       }
     } finally {
       this.#flushing = false;

@@ -391,6 +391,10 @@ export class RedisTier implements SharedTier {
     this.#bus.publish(message);
   }
 
+  invalidationsSent(): Promise<void> {
+    return this.#bus.sent();
+  }
+
   onInvalidation(handler: (event: BusEvent) => void, origin?: string): () => void {
     return this.#bus.onInvalidation(handler, origin);
   }

@@ -9,8 +9,16 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { Registry } from 'prom-client';
 import { type ChangeStream, createPostgresChangeStream } from '../../src/change-stream/postgres.js';
-import { type Cache, ConfigError, createCache, createRedisTier, type RedisTier } from '../../src/index.js';
+import {
+  type Cache,
+  ConfigError,
+  createCache,
+  createRedisTier,
+  type RedisTier,
+  registerPrometheus,
+} from '../../src/index.js';
 import { eventually } from '../helpers/eventually.js';
 import { PostgresServer, postgresBinariesMissing } from '../helpers/postgres-server.js';
 import { killChild, RedisServer } from '../helpers/redis-server.js';
@@ -104,6 +112,7 @@ describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
     await sql.query(`UPDATE menus SET name = 'bread' WHERE id = 5`);
     await sql.query('COMMIT');
     await eventually(async () => !(await b.has('menu:4')) && !(await b.has('menu:5')), 'a delete and an update');
+    await eventually(() => changes.stats().transactions >= 4, 'the count caught up'); // (counted once applied)
     const stats = changes.stats();
     assert.equal(stats.active, true);
     assert.ok(stats.transactions >= 4 && stats.keys >= 6, JSON.stringify(stats));
@@ -222,6 +231,36 @@ describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
     await waiting.close({ dropSlot: true });
     const slots = await postgres.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'election'");
     assert.equal(slots.length, 0, 'dropped');
+  });
+
+  it('reports a slot that fell behind (lag in bytes, a warning, Prometheus), and catches up', async () => {
+    const tables = { menus: { keys: (row: Record<string, unknown>) => [`menu:${row.id}`] } };
+    const first = createPostgresChangeStream({ cache: instance(), connection: postgres.url, slot: 'lag', tables });
+    await first.streaming();
+    await first.close(); // the slot stays, and nobody consumes it while the rows change
+    await sql.query(`UPDATE menus SET name = name || '.' WHERE id BETWEEN 500 AND 999`);
+    const warnings: Error[] = [];
+    const second = createPostgresChangeStream({
+      cache: instance(),
+      connection: postgres.url,
+      slot: 'lag',
+      tables,
+      lagWarning: 10_000,
+      lagInterval: '100ms',
+    });
+    streams.push(second);
+    second.on('error', (error) => warnings.push(error));
+    await eventually(() => warnings.length > 0, 'a lag warning');
+    assert.match(warnings[0]?.message ?? '', /replication slot lag keeps \d+ bytes of WAL/);
+    const registry = new Registry();
+    registerPrometheus(instance(), { registry, changeStreams: [second] });
+    await eventually(() => second.stats().transactions === 1, 'the backlog applied (one transaction)', 10_000);
+    await eventually(async () => (second.stats().lagBytes ?? Infinity) < 10_000, 'the lag back under 10 kB', 10_000);
+    const text = await registry.metrics();
+    assert.match(text, /tiercache_change_stream_lag_bytes\{slot="lag"\} \d+/);
+    assert.match(text, /tiercache_change_stream_active\{slot="lag"\} 1/);
+    assert.match(text, /tiercache_change_stream_transactions_total\{slot="lag"\} 1/);
+    await second.close({ dropSlot: true });
   });
 
   it('refuses bad options with a ConfigError naming them', () => {
