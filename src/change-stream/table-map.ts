@@ -55,7 +55,7 @@ export function ruleFor(tables: TableMap, schema: string, table: string): TableR
 }
 
 /**
- * Applies one transaction's changes to the cache: every key and tag of the old and the new image of each
+ * Applies the changes of `transactions` committed transactions to the cache: every key and tag of the old and the new image of each
  * row (a change of the key column invalidates both keys); a truncate, or a rule that throws, clears the
  * rule's scope instead. Resolves once every tier has applied them — then the transaction may be
  * acknowledged. @param report receives a rule's error (the scope was cleared in its place).
@@ -65,6 +65,7 @@ export async function applyChanges(
   tables: TableMap,
   changes: readonly RowChange[],
   counts: AppliedCounts,
+  transactions: number,
   report: (error: Error) => void,
 ): Promise<void> {
   const work: Promise<unknown>[] = [];
@@ -129,5 +130,5 @@ export async function applyChanges(
   await Promise.all(work);
   // Applied means every instance was told: other instances' L1 copies go by the bus.
   await cache.invalidationsSent();
-  counts.transactions++;
+  counts.transactions += transactions;
 }

@@ -20,6 +20,8 @@ import { busChannel, fillChannel } from './key-layout.js';
 
 /** Most distinct invalidations waiting to be published before the queue collapses into one clear. */
 const MAX_QUEUED = 10_000;
+/** Most invalidations published in one round trip. */
+const FLUSH_BATCH = 256;
 /** Gaps closer together than this are reported as one, at the end of the window (see `#reportGap`). */
 const GAP_COALESCE_MS = 250;
 /** First retry delay after a failed publish, doubled up to MAX_RETRY_MS. */
@@ -278,17 +280,38 @@ export class RedisBus {
     this.#flushing = true;
     try {
       while (this.#queue.size > 0 && !this.#closed) {
-        const [id, message] = this.#queue.entries().next().value as [string, InvalidationMessage];
-        const wire: WireMessage = {
-          i: this.instanceId,
-          s: this.#sequence + 1,
-          o: WIRE_OPS[message.op],
-          k: message.key,
-          ...(message.origin === undefined ? {} : { g: message.origin }),
-        };
-        try {
-          await this.#client.publish(this.#busChannel, JSON.stringify(wire));
-        } catch {
+        // Up to FLUSH_BATCH messages at once: the client pipelines them on one connection, so Redis
+        // publishes them in sequence order, in one round trip instead of one each.
+        const batch: [string, InvalidationMessage, WireMessage][] = [];
+        for (const [id, message] of this.#queue) {
+          if (batch.length === FLUSH_BATCH) break;
+          const wire: WireMessage = {
+            i: this.instanceId,
+            s: this.#sequence + batch.length + 1,
+            o: WIRE_OPS[message.op],
+            k: message.key,
+            ...(message.origin === undefined ? {} : { g: message.origin }),
+          };
+          batch.push([id, message, wire]);
+        }
+        const results = await Promise.allSettled(
+          batch.map(([, , wire]) => this.#client.publish(this.#busChannel, JSON.stringify(wire))),
+        );
+        for (const [index, result] of results.entries()) {
+          if (result.status === 'rejected') break;
+          const [id, message, wire] = batch[index] as [string, InvalidationMessage, WireMessage];
+          this.#sequence = wire.s;
+          this.counters.published++;
+          // A newer message for the same key may have replaced this one while it was in flight.
+          if (this.#queue.get(id) === message) {
+            this.#queue.delete(id);
+            this.#queuedAt.delete(id);
+          }
+        }
+        this.#wakeSent();
+        if (results.some((result) => result.status === 'rejected')) {
+          // What failed is retried with the next sequence numbers; a receiver that saw a later one of
+          // this batch (it cannot, on one connection, but if) takes the jump for a gap and drops its L1.
           this.counters.retries++;
           this.#retryTimer = setTimeout(() => {
             this.#retryTimer = undefined;
@@ -298,15 +321,7 @@ export class RedisBus {
           this.#retryMs = Math.min(MAX_RETRY_MS, this.#retryMs * 2);
           return;
         }
-        this.#sequence = wire.s;
-        this.counters.published++;
         this.#retryMs = FIRST_RETRY_MS;
-        // A newer message for the same key may have replaced this one while it was in flight.
-        if (this.#queue.get(id) === message) {
-          this.#queue.delete(id);
-          this.#queuedAt.delete(id);
-        }
-        this.#wakeSent();
       }
     } finally {
       this.#flushing = false;

@@ -1,0 +1,106 @@
+/**
+ * Commit → invalidation latency of the PostgreSQL change stream (`npm run bench -- change-stream
+ * [--rate 1000] [--writes 3000] [--runs 3]`): a PostgreSQL of its own (wal_level=logical) and a Redis of
+ * its own; one instance consumes the slot, the others listen on the bus. A writer commits single-row
+ * UPDATEs at `rate` per second, each on a key every instance holds; the latency of a write is from the
+ * moment its UPDATE was issued to the moment an observing instance received the key's invalidation (an
+ * instance drops its L1 copy synchronously on receipt). Prints p50/p90/p99/max per run and their medians.
+ */
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createPostgresChangeStream } from '../dist/change-stream/postgres.js';
+import { createCache, createRedisTier } from '../dist/index.js';
+import { PostgresServer } from '../test/helpers/postgres-server.js';
+import { RedisServer } from '../test/helpers/redis-server.js';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '1000' },
+    writes: { type: 'string', default: '3000' },
+    runs: { type: 'string', default: '3' },
+  },
+});
+const rate = Number(values.rate);
+const writes = Number(values.writes);
+const runs = Number(values.runs);
+
+const [postgres, redis] = await Promise.all([PostgresServer.start(), RedisServer.start()]);
+const sql = new pg.Pool({ connectionString: postgres.url, max: 8 });
+await sql.query('CREATE TABLE menus (id int PRIMARY KEY, name text NOT NULL)');
+await sql.query(`INSERT INTO menus SELECT i, 'menu ' || i FROM generate_series(1, ${writes}) i`);
+
+const leaderTier = createRedisTier({ client: redis.url });
+const leader = createCache({ ttl: '1h', l2: leaderTier });
+const stream = createPostgresChangeStream({
+  cache: leader,
+  connection: postgres.url,
+  tables: { menus: { keys: (row) => [`menu:${row.id}`] } },
+});
+await stream.streaming();
+const observerTier = createRedisTier({ client: redis.url });
+const observer = createCache({ ttl: '1h', l2: observerTier });
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+const summaries: number[][] = [];
+for (let run = 0; run < runs; run++) {
+  await Promise.all(Array.from({ length: writes }, (_, i) => observer.set(`menu:${i + 1}`, `cached ${i + 1}`)));
+  const issued = new Map<string, number>();
+  const committed: number[] = [];
+  const batches: number[] = [];
+  const onApplied = ({ transactions }: { transactions: number }) => batches.push(transactions);
+  stream.on('applied', onApplied);
+  const latencies: number[] = [];
+  let done!: () => void;
+  const all = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const unsubscribe = observerTier.onInvalidation((event) => {
+    if (event === 'gap' || event.op !== 'delete') return;
+    const at = issued.get(event.key);
+    if (at === undefined) return;
+    issued.delete(event.key);
+    latencies.push(performance.now() - at);
+    if (latencies.length === writes) done();
+  });
+  const started = performance.now();
+  for (let i = 0; i < writes; i++) {
+    // Paced on the clock, not on the previous write: a slow commit does not lower the rate.
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const key = `menu:${i + 1}`;
+    issued.set(key, performance.now());
+    void sql.query(`UPDATE menus SET name = $2 WHERE id = $1`, [i + 1, `run ${run}`]).then(() => {
+      committed.push(performance.now() - (issued.get(key) ?? performance.now()));
+    });
+  }
+  const achieved = (writes / (performance.now() - started)) * 1000;
+  await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  unsubscribe();
+  stream.off('applied', onApplied);
+  const c = committed.sort((a, b) => a - b);
+  console.log(
+    `  UPDATE issue → commit ack: p50 ${percentile(c, 0.5).toFixed(1)} ms, p99 ${percentile(c, 0.99).toFixed(1)} ms; batches ${batches.length}, mean ${(writes / batches.length).toFixed(1)} transactions`,
+  );
+  const sorted = latencies.sort((a, b) => a - b);
+  const row = [percentile(sorted, 0.5), percentile(sorted, 0.9), percentile(sorted, 0.99), sorted.at(-1) ?? NaN];
+  summaries.push(row);
+  console.log(
+    `run ${run + 1}: ${latencies.length}/${writes} invalidations at ${achieved.toFixed(0)} writes/s — ` +
+      `p50 ${row[0]?.toFixed(1)} ms, p90 ${row[1]?.toFixed(1)} ms, p99 ${row[2]?.toFixed(1)} ms, max ${row[3]?.toFixed(1)} ms`,
+  );
+}
+const median = (column: number) => {
+  const sorted = summaries.map((row) => row[column] as number).sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+console.log(
+  `median of ${runs} runs: p50 ${median(0).toFixed(1)} ms, p90 ${median(1).toFixed(1)} ms, p99 ${median(2).toFixed(1)} ms (goal p99 ≤ 50 ms)`,
+);
+
+await stream.close({ dropSlot: true });
+await Promise.all([leader.close(), observer.close()]);
+await Promise.all([leaderTier.close(), observerTier.close()]);
+await sql.end();
+await Promise.all([postgres.stop(), redis.stop()]);
