@@ -36,7 +36,8 @@ import { ConfigError } from '../errors.js';
 import { parseDuration } from '../options/validate.js';
 import type { Duration } from '../options.js';
 import { peer } from '../peer.js';
-import { type AppliedCounts, applyChanges, type RowChange, type TableMap } from './table-map.js';
+import { type ChangeStream, type ChangeStreamStats, CommitApplier } from './change-stream.js';
+import type { TableMap } from './table-map.js';
 
 /** Options of {@link createPostgresChangeStream}. */
 export interface PostgresChangeStreamOptions {
@@ -58,36 +59,7 @@ export interface PostgresChangeStreamOptions {
   readonly lagWarning?: number;
 }
 
-/** A change stream's figures. */
-export interface ChangeStreamStats extends Readonly<AppliedCounts> {
-  /** The replication slot (or binlog consumer) name. */
-  readonly slot: string;
-  /** Whether this instance holds the slot and streams now. */
-  readonly active: boolean;
-  /** The last position confirmed to the database. */
-  readonly confirmedLsn: string | undefined;
-  /** WAL bytes the slot keeps (at the last measurement); `undefined` before one. */
-  readonly lagBytes: number | undefined;
-}
-
-/** Events of a change stream. */
-export interface ChangeStreamEvents {
-  /** Something went wrong and was absorbed (a lost connection, a rule that threw, growing lag). */
-  error: (error: Error) => void;
-  /** Committed transactions' invalidations were applied, and the last one's position confirmed. */
-  applied: (info: { readonly lsn: string; readonly transactions: number; readonly changes: number }) => void;
-}
-
-/** A running change stream. */
-export interface ChangeStream {
-  /** Resolves once this instance streams (it holds the slot), for tests and for a readiness probe. */
-  streaming(): Promise<void>;
-  stats(): ChangeStreamStats;
-  on<E extends keyof ChangeStreamEvents>(event: E, listener: ChangeStreamEvents[E]): this;
-  off<E extends keyof ChangeStreamEvents>(event: E, listener: ChangeStreamEvents[E]): this;
-  /** Stops streaming; with `dropSlot`, also removes the slot (retiring the consumer for good). */
-  close(options?: { readonly dropSlot?: boolean }): Promise<void>;
-}
+export type { ChangeStream, ChangeStreamEvents, ChangeStreamStats } from './change-stream.js';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -145,12 +117,7 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
   readonly #service: Replication.LogicalReplicationService;
   readonly #plugin: Replication.PgoutputPlugin;
   readonly #Client: typeof PgModule.Client;
-  readonly #counts: AppliedCounts = { transactions: 0, changes: 0, keys: 0, tags: 0, clears: 0 };
-  /** Messages received and not yet applied, in order. */
-  readonly #queue: Message[] = [];
-  #draining = false;
-  /** The open transaction's changes (between begin and commit). */
-  #transaction: RowChange[] | undefined;
+  readonly #applier: CommitApplier;
   #active = false;
   #closed = false;
   #confirmed: string | undefined;
@@ -179,13 +146,17 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
       acknowledge: { auto: false, timeoutSeconds: 0 },
     });
     this.#plugin = new replication.PgoutputPlugin({ protoVersion: 1, publicationNames: [settings.publication] });
-    this.#service.on('data', (_lsn: string, message: Message) => {
-      this.#queue.push(message);
-      void this.#drain();
-    });
+    this.#applier = new CommitApplier(
+      options.cache,
+      options.tables,
+      this,
+      (lsn) => this.#confirm(lsn),
+      () => void this.#service.stop().catch(() => undefined),
+    );
+    this.#service.on('data', (_lsn: string, message: Message) => this.#receive(message));
     this.#service.on('heartbeat', (lsn: string, _time: number, shouldRespond: boolean) => {
       // Nothing pending: everything the server sent up to `lsn` is applied, so it may be confirmed.
-      const idle = this.#queue.length === 0 && !this.#draining && this.#transaction === undefined;
+      const idle = this.#applier.idle;
       if (idle) this.#confirm(lsn);
       else if (shouldRespond && this.#confirmed !== undefined) this.#confirm(this.#confirmed);
     });
@@ -214,7 +185,7 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
 
   stats(): ChangeStreamStats {
     return {
-      ...this.#counts,
+      ...this.#applier.counts,
       slot: this.#settings.slot,
       active: this.#active,
       confirmedLsn: this.#confirmed,
@@ -227,6 +198,7 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
     this.#closed = true;
     clearInterval(this.#lagTimer);
     clearTimeout(this.#retryTimer);
+    this.#applier.stop();
     await this.#service.destroy().catch(() => undefined);
     await this.#running;
     if (options.dropSlot) await this.#dropSlot();
@@ -249,7 +221,7 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
         }
       }
       this.#active = false;
-      this.#transaction = undefined; // a transaction cut off mid-way is resent from its begin
+      this.#applier.abandon(); // a transaction cut off mid-way is resent from its begin
       if (this.#closed) break;
       await new Promise<void>((resolve) => {
         this.#retryTimer = setTimeout(resolve, this.#settings.retryMs);
@@ -276,63 +248,18 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
     });
   }
 
-  /**
-   * Applies what has arrived, in batches: every transaction committed in the queue is collected, all of
-   * them are applied at once (one round of deletes, one wait for the bus), and the last commit is
-   * confirmed. One transaction at a time would cap the stream at one Redis round trip per commit — at
-   * 1,000 commits/s a backlog, and latency, would grow without bound.
-   */
-  async #drain(): Promise<void> {
-    if (this.#draining) return;
-    this.#draining = true;
-    try {
-      while (this.#queue.length > 0) {
-        const batch: RowChange[] = [];
-        let transactions = 0;
-        let lsn: string | null = null;
-        for (let message = this.#queue.shift(); message !== undefined; message = this.#queue.shift()) {
-          if (message.tag !== 'commit') {
-            this.#collect(message);
-            continue;
-          }
-          batch.push(...(this.#transaction ?? []));
-          this.#transaction = undefined;
-          transactions++;
-          lsn = message.commitEndLsn ?? message.commitLsn;
-        }
-        if (transactions === 0) continue; // a transaction still open: its commit has not arrived
-        try {
-          await applyChanges(this.#options.cache, this.#options.tables, batch, this.#counts, transactions, (error) =>
-            this.#report(error),
-          );
-        } catch (error) {
-          // The cache closed: do not confirm; the transactions are resent to whoever streams next.
-          this.#report(error instanceof Error ? error : new Error(String(error)));
-          this.#queue.length = 0;
-          await this.#service.stop().catch(() => undefined);
-          return;
-        }
-        if (lsn !== null) {
-          this.#confirm(lsn);
-          this.emit('applied', { lsn, transactions, changes: batch.length });
-        }
-      }
-    } finally {
-      this.#draining = false;
-    }
-  }
-
-  /** Adds a message of an open transaction to it (`begin` opens one). */
-  #collect(message: Message): void {
+  /** One pgoutput message: a transaction's boundary or one of its row changes. */
+  #receive(message: Message): void {
+    const applier = this.#applier;
     switch (message.tag) {
       case 'begin':
-        this.#transaction = [];
+        applier.begin();
         return;
       case 'insert':
       case 'update':
       case 'delete': {
         const old = message.tag === 'insert' ? null : (message.old ?? message.key);
-        this.#transaction?.push({
+        applier.add({
           schema: message.relation.schema,
           table: message.relation.name,
           kind: message.tag,
@@ -343,7 +270,7 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
       }
       case 'truncate':
         for (const relation of message.relations) {
-          this.#transaction?.push({
+          applier.add({
             schema: relation.schema,
             table: relation.name,
             kind: 'truncate',
@@ -351,6 +278,9 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
             new: undefined,
           });
         }
+        return;
+      case 'commit':
+        applier.commit(message.commitEndLsn ?? message.commitLsn);
         return;
       default:
         return; // relation, type, origin, message: nothing to invalidate

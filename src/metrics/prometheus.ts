@@ -45,7 +45,7 @@ export interface MetricRegistry {
 
 import type { Cache } from '../cache/api.js';
 import { NAMESPACE_COUNTERS } from '../cache.js';
-import type { ChangeStreamStats } from '../change-stream/postgres.js';
+import type { ChangeStreamStats } from '../change-stream/change-stream.js';
 import { peer } from '../peer.js';
 import { CHANNELS, type LatencyMessage } from './channels.js';
 import type { CacheStats, Counters, MemoryTierStats } from './stats.js';
