@@ -1,15 +1,18 @@
 /**
- * Commit → invalidation latency of the PostgreSQL change stream (`npm run bench -- change-stream
- * [--rate 1000] [--writes 3000] [--runs 3]`): a PostgreSQL of its own (wal_level=logical) and a Redis of
- * its own; one instance consumes the slot, the others listen on the bus. A writer commits single-row
+ * Commit → invalidation latency of a change stream (`npm run bench -- change-stream [--db postgres|mariadb]
+ * [--rate 1000] [--writes 3000] [--runs 3]`): a PostgreSQL (wal_level=logical) or MariaDB (ROW binlog)
+ * of its own and a Redis of its own; one instance consumes the slot, the others listen on the bus. A writer commits single-row
  * UPDATEs at `rate` per second, each on a key every instance holds; the latency of a write is from the
  * moment its UPDATE was issued to the moment an observing instance received the key's invalidation (an
  * instance drops its L1 copy synchronously on receipt). Prints p50/p90/p99/max per run and their medians.
  */
 import { parseArgs } from 'node:util';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { createBinlogChangeStream } from '../dist/change-stream/mariadb.js';
 import { createPostgresChangeStream } from '../dist/change-stream/postgres.js';
 import { createCache, createRedisTier } from '../dist/index.js';
+import { MariadbServer } from '../test/helpers/mariadb-server.js';
 import { PostgresServer } from '../test/helpers/postgres-server.js';
 import { RedisServer } from '../test/helpers/redis-server.js';
 
@@ -18,24 +21,48 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000' },
     writes: { type: 'string', default: '3000' },
     runs: { type: 'string', default: '3' },
+    db: { type: 'string', default: 'postgres' },
   },
 });
 const rate = Number(values.rate);
 const writes = Number(values.writes);
 const runs = Number(values.runs);
 
-const [postgres, redis] = await Promise.all([PostgresServer.start(), RedisServer.start()]);
-const sql = new pg.Pool({ connectionString: postgres.url, max: 8 });
-await sql.query('CREATE TABLE menus (id int PRIMARY KEY, name text NOT NULL)');
-await sql.query(`INSERT INTO menus SELECT i, 'menu ' || i FROM generate_series(1, ${writes}) i`);
+const mariadb = values.db === 'mariadb';
+const [database, redis] = await Promise.all([
+  mariadb ? MariadbServer.start() : PostgresServer.start(),
+  RedisServer.start(),
+]);
+/** Runs a statement on a pool of 8 connections (`?` placeholders for both databases). */
+let query: (text: string, params?: unknown[]) => Promise<unknown>;
+let endPool: () => Promise<void>;
+if (mariadb) {
+  const pool = mysql.createPool({ uri: database.url, connectionLimit: 8 });
+  query = (text, params) => pool.query(text, params);
+  endPool = () => pool.end();
+} else {
+  const pool = new pg.Pool({ connectionString: database.url, max: 8 });
+  query = (text, params) => {
+    let n = 0;
+    return pool.query(
+      text.replace(/\?/g, () => `$${++n}`),
+      params,
+    );
+  };
+  endPool = () => pool.end();
+}
+await query('CREATE TABLE menus (id int PRIMARY KEY, name text NOT NULL)');
+for (let from = 1; from <= writes; from += 1000) {
+  const rows = Array.from({ length: Math.min(1000, writes - from + 1) }, (_, i) => `(${from + i}, 'menu ${from + i}')`);
+  await query(`INSERT INTO menus VALUES ${rows.join(',')}`);
+}
 
 const leaderTier = createRedisTier({ client: redis.url });
 const leader = createCache({ ttl: '1h', l2: leaderTier });
-const stream = createPostgresChangeStream({
-  cache: leader,
-  connection: postgres.url,
-  tables: { menus: { keys: (row) => [`menu:${row.id}`] } },
-});
+const tables = { menus: { keys: (row: Record<string, unknown>) => [`menu:${row.id}`] } };
+const stream = mariadb
+  ? createBinlogChangeStream({ cache: leader, connection: database.url, tables })
+  : createPostgresChangeStream({ cache: leader, connection: database.url, tables });
 await stream.streaming();
 const observerTier = createRedisTier({ client: redis.url });
 const observer = createCache({ ttl: '1h', l2: observerTier });
@@ -71,7 +98,7 @@ for (let run = 0; run < runs; run++) {
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const key = `menu:${i + 1}`;
     issued.set(key, performance.now());
-    void sql.query(`UPDATE menus SET name = $2 WHERE id = $1`, [i + 1, `run ${run}`]).then(() => {
+    void query('UPDATE menus SET name = ? WHERE id = ?', [`run ${run}`, i + 1]).then(() => {
       committed.push(performance.now() - (issued.get(key) ?? performance.now()));
     });
   }
@@ -100,7 +127,7 @@ console.log(
 );
 
 await stream.close({ dropSlot: true });
+await endPool();
 await Promise.all([leader.close(), observer.close()]);
 await Promise.all([leaderTier.close(), observerTier.close()]);
-await sql.end();
-await Promise.all([postgres.stop(), redis.stop()]);
+await Promise.all([database.stop(), redis.stop()]);

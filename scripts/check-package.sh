@@ -69,6 +69,9 @@ const { cacheResponses } = await import('tiercache/express');
 if (typeof cacheResponses(createCache({ ttl: '1m' }), { ttl: '1s' }) !== 'function') throw new Error('no tiercache/express');
 const { instrumentOpenTelemetry } = await import('tiercache/opentelemetry');
 const { createPostgresChangeStream } = await import('tiercache/postgres');
+const { createBinlogChangeStream } = await import('tiercache/mariadb');
+try { createBinlogChangeStream({ cache: createCache({ ttl: '1m' }), connection: 'mysql://u@h/app', tables: { t: {} } }); throw new Error('no error'); }
+catch (error) { if (!/npm install @vlasky\/zongji/.test(error.message)) throw error; }
 try { createPostgresChangeStream({ cache: createCache({ ttl: '1m' }), connection: '', tables: { t: {} } }); throw new Error('no error'); }
 catch (error) { if (!/npm install pg-logical-replication/.test(error.message)) throw error; }
 // …and the one that needs its peer at run time names it.

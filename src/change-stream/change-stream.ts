@@ -56,8 +56,11 @@ export class CommitApplier {
     private readonly cache: Cache,
     private readonly tables: TableMap,
     private readonly events: EventEmitter,
-    /** Confirms a position to the database (after its transaction and all before it were applied). */
-    private readonly confirm: (position: string) => void | Promise<void>,
+    /**
+     * Confirms a position to the database (after its transaction and all before it were applied);
+     * `changes` is how many row changes the batch held (0: only transactions of other tables).
+     */
+    private readonly confirm: (position: string, changes: number) => void | Promise<void>,
     /** The cache closed mid-batch: nothing more is confirmed; the stream should stop. */
     private readonly failed: () => void,
   ) {}
@@ -112,7 +115,7 @@ export class CommitApplier {
           return;
         }
         const position = (batch.at(-1) as { position: string }).position;
-        await this.confirm(position);
+        await this.confirm(position, changes.length);
         this.events.emit('applied', { lsn: position, transactions: batch.length, changes: changes.length });
       }
     } finally {

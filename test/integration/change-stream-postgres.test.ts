@@ -205,7 +205,7 @@ describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
   });
 
   async function consumer(slot: string): Promise<ChildProcess> {
-    const child = fork(WORKER, [postgres.url, redis.url], {
+    const child = fork(WORKER, ['postgres', postgres.url, redis.url], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, TIERCACHE_SLOT: slot },
