@@ -24,6 +24,7 @@ const OPTIONAL_METHODS = [
   'announceFill',
   'publishInvalidation',
   'onInvalidation',
+  'invalidationsSent',
   'onError',
 ] as const;
 
@@ -128,4 +129,5 @@ export class OutageTier implements Tier {
     (this.#inner as { ready?: (ms?: number) => Promise<void> }).ready?.(timeoutMs) ?? Promise.resolve();
   onInvalidation: Tier['onInvalidation'] = (handler, origin) =>
     this.#inner.onInvalidation?.(handler, origin) ?? (() => {});
+  invalidationsSent: Tier['invalidationsSent'] = () => this.#inner.invalidationsSent?.() ?? Promise.resolve();
 }
