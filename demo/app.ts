@@ -4,7 +4,9 @@
  * `writeThrough`. It also keeps what the dashboard shows about it, and the switches scenarios flip.
  */
 import { createHistogram } from 'node:perf_hooks';
+import type { ChangeStream } from '../src/change-stream/change-stream.js';
 import { type Cache, createCache, createMemcachedTier, createRedisTier, LoaderError } from '../src/index.js';
+import { openChangeStream } from './change-stream.js';
 import { OutageTier } from './outage-tier.js';
 import type { ApiResult, InstanceSample } from './sample.js';
 import type { Menu, MenuInput } from './store/menu.js';
@@ -24,6 +26,8 @@ export interface AppConfig {
   readonly l1Entries: number;
   /** Added to every database query (a network round trip). */
   readonly dbDelayMs: number;
+  /** Invalidate from the database's own change stream too (`--change-stream`). */
+  readonly changeStream?: boolean;
 }
 
 /** The menu service of one instance. */
@@ -32,6 +36,8 @@ export class MenuApp {
   readonly store: MeteredStore;
   /** The L2, behind an outage switch; `undefined` without Redis. */
   readonly l2: OutageTier | undefined;
+  /** The database's change stream, with `--change-stream`. */
+  readonly changeStream: ChangeStream | undefined;
   /**
    * Stampede protections (single-flight, the distributed lock, early refresh, stale fallback). Off,
    * reads take the path most tutorials write: get, on a miss query the database, then set.
@@ -73,6 +79,10 @@ export class MenuApp {
       hotKeys: { minRate: 100, minShare: 0.01 },
       // A short window, so the dashboard's diagnosis follows a scenario within seconds.
       health: { threshold: 0.9, window: '12s', minRequests: 500 },
+    });
+    this.changeStream = config.changeStream ? openChangeStream(config.database, config.table, this.cache) : undefined;
+    this.changeStream?.on('error', (error) => {
+      this.#lastError = error.message;
     });
   }
 
@@ -161,10 +171,12 @@ export class MenuApp {
       lastError: this.#lastError,
       diagnosis: diagnosis === undefined ? undefined : { cause: diagnosis.cause, message: diagnosis.message },
       curve: stats.health?.curve ?? [],
+      changeStream: this.changeStream?.stats(),
     };
   }
 
   async close(): Promise<void> {
+    await this.changeStream?.close();
     await this.cache.close();
     await this.l2?.close();
     await this.store.inner.close();

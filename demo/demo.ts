@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/index.js';
 import type { AppConfig } from './app.js';
+import { changeStreamUnsupported, editOutside } from './change-stream.js';
 import { ChildInstance, type Instance, LocalInstance } from './instance.js';
 import type { LoadSettings } from './load-generator.js';
 import { Monitor } from './monitor.js';
@@ -42,6 +43,8 @@ usage: npm start -- [options]        (or: tiercache demo [options])
   --redis <url>       shared L2: redis://host:port, or comma-separated cluster seeds
                                                                      (default $REDIS_URL, else none)
   --seed <n>          random seed of the load                        (default 7)
+  --change-stream     invalidate from the database's own change stream too (PostgreSQL with
+                      wal_level=logical, or MySQL/MariaDB with a ROW binlog)
   --help              this text
 
 API:  GET /menus/:id   PUT /menus/:id {restaurant, cuisine, items: [{name, price}]}
@@ -104,6 +107,7 @@ function parse(args: readonly string[]) {
       redis: { type: 'string' },
       memcached: { type: 'string' },
       seed: { type: 'string', default: '7' },
+      'change-stream': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -134,6 +138,7 @@ function parse(args: readonly string[]) {
       ttlMs: duration('ttl', values.ttl),
       l1Entries: wholeNumber('l1-entries', values['l1-entries']),
       dbDelayMs: values['db-delay'] === undefined ? (sqlite ? 2 : 0) : parseDelay(values['db-delay']),
+      changeStream: changeStream(values['change-stream'], database),
     } satisfies AppConfig,
   };
 }
@@ -148,6 +153,12 @@ const FULL_RATE = 40_000;
 function defaultRate(instances: number): number {
   const processes = instances === 1 ? 1 : instances + 1;
   return Math.round(FULL_RATE * Math.min(1, availableParallelism() / processes));
+}
+
+function changeStream(wanted: boolean, database: string): boolean {
+  const unsupported = wanted ? changeStreamUnsupported(database) : undefined;
+  if (unsupported !== undefined) throw new UsageError(unsupported);
+  return wanted;
 }
 
 function parseDelay(text: string): number {
@@ -203,6 +214,7 @@ async function demo(settings: Exclude<ReturnType<typeof parse>, 'help'>): Promis
   const scenarios = new ScenarioRunner(instances, monitor, {
     shared: config.redis !== undefined || config.memcached !== undefined,
     restaurants: settings.restaurants,
+    ...(config.changeStream ? { editOutside: editOutside(config.database, config.table) } : {}),
   });
   let server: Server | undefined;
   if (!settings.report) {

@@ -44,6 +44,12 @@ export interface InstanceSample {
   readonly diagnosis: { readonly cause: string; readonly message: string } | undefined;
   /** The live miss-ratio curve: the hit rate with `scale` × the L1's memory (`stats().health.curve`). */
   readonly curve: readonly { readonly scale: number; readonly hitRate: number }[];
+  /** This instance's change stream (`--change-stream`): whether it consumes, its lag, what it applied. */
+  readonly changeStream?: {
+    readonly active: boolean;
+    readonly lagBytes: number | undefined;
+    readonly transactions: number;
+  };
 }
 
 /** Counters summed across instances and differenced between reports. */
@@ -98,6 +104,8 @@ export interface Point {
   readonly lastError: string | undefined;
   /** The scenario running, if any. */
   readonly scenario: string | undefined;
+  /** The change stream, in words (`--change-stream`): who consumes, its lag, what it applied. */
+  readonly changeStream: string | undefined;
 }
 
 /** A point from the previous and current reports of every instance. */
@@ -139,7 +147,19 @@ export function toPoint(
     curve: averageCurves(current.map((s) => s.curve)),
     lastError: current.find((s) => s.lastError !== undefined)?.lastError,
     scenario,
+    changeStream: describeChangeStream(current),
   };
+}
+
+/** "instance 2 of 3 consumes; lag 0 B; 41 transactions applied", or `undefined` without a stream. */
+function describeChangeStream(current: readonly InstanceSample[]): string | undefined {
+  const streams = current.map((sample) => sample.changeStream);
+  if (streams.every((stream) => stream === undefined)) return undefined;
+  const consumer = streams.findIndex((stream) => stream?.active === true);
+  const applied = streams.reduce((n, stream) => n + (stream?.transactions ?? 0), 0);
+  const lag = streams.find((stream) => stream?.lagBytes !== undefined)?.lagBytes;
+  const who = consumer < 0 ? 'no instance consumes yet' : `instance ${consumer + 1} of ${current.length} consumes`;
+  return `${who}; lag ${lag === undefined ? '–' : `${lag.toLocaleString('en-US')} B`}; ${applied.toLocaleString('en-US')} transactions applied`;
 }
 
 /** The instances' curves averaged point by point (only scales every instance reports). */

@@ -42,6 +42,8 @@ const DURATIONS: ScenarioDurations = { outage: 10_000, storm: 10_000, shortTtl: 
 /** Menus 1 … this (the most read: Zipf rank r is menu r + 1) expire as the database goes down. */
 const EXPIRED_IN_OUTAGE = 1000;
 const SHORT_TTL_MS = 100;
+/** Menus the "edited outside" scenario changes. */
+const EDITED = 20;
 
 /** Runs scenarios against the instances. */
 export class ScenarioRunner {
@@ -53,13 +55,21 @@ export class ScenarioRunner {
   readonly #restaurants: number;
   readonly #listeners = new Set<(result: ScenarioResult) => void>();
   readonly #durations: ScenarioDurations;
+  /** Edits menus in the database as another application would (raw SQL), with `--change-stream`. */
+  readonly #editOutside: ((ids: readonly number[], restaurant: string) => Promise<void>) | undefined;
   #running: string | undefined;
 
   constructor(
     instances: readonly Instance[],
     monitor: Monitor,
-    options: { shared: boolean; restaurants: number; durations?: Partial<ScenarioDurations> },
+    options: {
+      shared: boolean;
+      restaurants: number;
+      durations?: Partial<ScenarioDurations>;
+      editOutside?: (ids: readonly number[], restaurant: string) => Promise<void>;
+    },
   ) {
+    this.#editOutside = options.editOutside;
     this.#durations = { ...DURATIONS, ...options.durations };
     this.#instances = instances;
     this.#monitor = monitor;
@@ -97,6 +107,17 @@ export class ScenarioRunner {
         name: 'celebrity-storm',
         title: 'Celebrity key storm',
         explanation: `For ${storm / 1000} s half of all traffic goes to one obscure menu: it tops the hot-key table, the database sees it once.`,
+      },
+      {
+        name: 'edited-outside',
+        title: 'Another application edits the database',
+        explanation: `Raw SQL UPDATEs ${EDITED} of the hottest menus behind the service's back: the change stream invalidates them, and every instance serves the edit.`,
+        ...(this.#editOutside === undefined
+          ? {
+              unavailable:
+                'needs --change-stream (PostgreSQL with wal_level=logical, or MySQL/MariaDB with a ROW binlog)',
+            }
+          : {}),
       },
       {
         name: 'ttl-too-short',
@@ -218,9 +239,42 @@ export class ScenarioRunner {
         stop();
         return { ...figures, diagnosis };
       }
+      case 'edited-outside':
+        return this.#editedOutside();
       default:
         throw new Error(`no scenario ${name}`);
     }
+  }
+
+  /**
+   * Every instance holds the hottest menus; raw SQL edits them; how long until every instance serves
+   * the edit, and how many reads still returned the old menu a second after the commit (should be none).
+   */
+  async #editedOutside(): Promise<Record<string, number | string>> {
+    const hottest = (this.#monitor.latest?.topKeys ?? []).map(([id]) => id);
+    const ids = [...new Set([...hottest, ...Array.from({ length: EDITED }, (_, i) => i + 1)])].slice(0, EDITED);
+    const readAll = () => Promise.all(this.#instances.flatMap((instance) => ids.map((id) => instance.read(id))));
+    await readAll(); // cached everywhere before the edit
+    const restaurant = `Edited outside ${new Date().toISOString().slice(11, 19)}`;
+    const started = performance.now();
+    await (this.#editOutside as (ids: readonly number[], restaurant: string) => Promise<void>)(ids, restaurant);
+    let convergedMs = Number.NaN;
+    let staleLate = 0;
+    while (performance.now() - started < 5_000) {
+      const reads = await readAll();
+      const stale = reads.filter((read) => read.status === 200 && read.body.restaurant !== restaurant).length;
+      if (performance.now() - started > 1_000) staleLate += stale;
+      if (stale === 0) {
+        convergedMs = performance.now() - started;
+        break;
+      }
+      await sleep(5);
+    }
+    // A second after the edit, nothing old may be served: read everything once more.
+    await sleep(Math.max(0, 1_000 - (performance.now() - started)));
+    const after = await readAll();
+    staleLate += after.filter((read) => read.status === 200 && read.body.restaurant !== restaurant).length;
+    return { menus: ids.length, instances: this.#instances.length, convergedMs: Math.round(convergedMs), staleLate };
   }
 
   async #expireHottest(protections: boolean): Promise<Record<string, number | string>> {
@@ -290,6 +344,8 @@ function summarize(name: string, f: Record<string, number | string>): string {
       return `${n(f.requests)} requests in ${f.seconds} s: ${n(f.staleServed)} answered stale, ${n(f.errors)} failed (menus not in the cache at all)`;
     case 'celebrity-storm':
       return `menu ${f.id} took half of ${n(f.requests)} requests for ${f.seconds} s; the database loaded it ${n(f.loads)} time${f.loads === 1 ? '' : 's'}`;
+    case 'edited-outside':
+      return `${f.menus} menus edited by raw SQL: all ${f.instances} instance(s) served the edit after ${f.convergedMs} ms; ${f.staleLate} stale reads a second after the commit`;
     case 'ttl-too-short':
       return `hit rate ${(Number(f.hitRate) * 100).toFixed(1)}% over ${f.seconds} s, ${n(f.dbReads)} database reads; diagnosis: ${f.diagnosis || 'none yet'}`;
     default:

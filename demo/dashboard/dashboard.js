@@ -124,6 +124,10 @@ function showFigures(p) {
   const health = document.getElementById('health');
   health.textContent = p.diagnosis ?? `hit rate ${pct(p.hitRate)}: no diagnosis needed`;
   health.className = p.diagnosis ? 'warn' : '';
+  // The database's change stream (--change-stream): who consumes it, its lag, what it applied.
+  const stream = document.getElementById('change-stream');
+  stream.hidden = !p.changeStream;
+  stream.textContent = p.changeStream ? `Change stream: ${p.changeStream}` : '';
   if (p.curve && p.curve.length > 0) {
     // One row per simulated size; the bar's length is the hit rate, the current size marked.
     document.querySelector('#curve tbody').innerHTML = p.curve

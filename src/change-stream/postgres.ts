@@ -123,7 +123,8 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
   #confirmed: string | undefined;
   #lagBytes: number | undefined;
   #lagTimer: NodeJS.Timeout | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
+  /** Ends the wait before the next attempt (a follower's close must not wait out `retry`, or hang). */
+  #wake: (() => void) | undefined;
   readonly #running: Promise<void>;
   #onStreaming: (() => void) | undefined;
   readonly #streaming: Promise<void>;
@@ -197,7 +198,7 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#lagTimer);
-    clearTimeout(this.#retryTimer);
+    this.#wake?.();
     this.#applier.stop();
     await this.#service.destroy().catch(() => undefined);
     await this.#running;
@@ -224,7 +225,11 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
       this.#applier.abandon(); // a transaction cut off mid-way is resent from its begin
       if (this.#closed) break;
       await new Promise<void>((resolve) => {
-        this.#retryTimer = setTimeout(resolve, this.#settings.retryMs);
+        const timer = setTimeout(resolve, this.#settings.retryMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
   }

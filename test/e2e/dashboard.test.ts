@@ -60,8 +60,14 @@ describe('dashboard in Chromium', needs(chromiumMissing), () => {
       { timeout: 45_000 },
     );
     assert.equal(await page.locator('[data-testid=curve] tbody tr').count(), 7, '0.25× … 16×');
-    assert.equal(await page.locator('[data-scenario]').count(), 6, 'six scenario buttons');
+    assert.equal(await page.locator('[data-scenario]').count(), 7, 'seven scenario buttons');
     assert.equal(await page.locator('[data-scenario=redis-outage]').isDisabled(), true, 'no Redis, no Redis outage');
+    assert.equal(
+      await page.locator('[data-scenario=edited-outside]').isDisabled(),
+      true,
+      'no --change-stream, no raw-SQL edit',
+    );
+    assert.equal(await page.locator('[data-testid=change-stream]').isHidden(), true, 'no change-stream line');
     await page.screenshot({ path: join(SHOTS, 'dashboard-live.png'), fullPage: true });
     assert.deepEqual(errors, []);
   });

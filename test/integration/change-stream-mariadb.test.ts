@@ -153,7 +153,11 @@ describe('MariaDB binlog change stream', needs(mariadbBinariesMissing), () => {
       applied = message.applied ?? applied;
     });
     const writer = (async () => {
-      for (const id of ids) await sql.query(`UPDATE menus SET name = 'changed' WHERE id = ?`, [id]);
+      for (const id of ids) {
+        // Paced (~3 ms a write), so the kill lands mid-stream even on a loaded machine.
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        await sql.query(`UPDATE menus SET name = 'changed' WHERE id = ?`, [id]);
+      }
     })();
     await eventually(() => applied >= 30, 'the consumer applied some', 10_000);
     await killChild(child);
@@ -191,6 +195,13 @@ describe('MariaDB binlog change stream', needs(mariadbBinariesMissing), () => {
     await active.close();
     await waiting.streaming();
     assert.equal(waiting.stats().active, true);
+    // A follower closes at once, without waiting out its retry.
+    const third = stream(instance(), 'election');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(third.stats().active, false);
+    const closing = performance.now();
+    await third.close();
+    assert.ok(performance.now() - closing < 1_000, 'a follower closed promptly');
   });
 
   it('refuses bad options with a ConfigError naming them', () => {

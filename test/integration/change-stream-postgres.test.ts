@@ -185,7 +185,11 @@ describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
       applied = message.applied ?? applied;
     });
     const writer = (async () => {
-      for (const id of ids) await sql.query(`UPDATE menus SET name = 'changed' WHERE id = $1`, [id]);
+      for (const id of ids) {
+        // Paced (~3 ms a write), so the kill lands mid-stream even on a loaded machine.
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        await sql.query(`UPDATE menus SET name = 'changed' WHERE id = $1`, [id]);
+      }
     })();
     await eventually(() => applied >= 30, 'the consumer applied some', 10_000);
     await killChild(child);
@@ -199,7 +203,7 @@ describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
     assert.ok(applied < ids.length, `the consumer was killed mid-stream (after ${applied} of ${ids.length})`);
     // The follower applied what the killed consumer had not confirmed: together, every transaction
     // (one may be applied by both, if the consumer died between applying and confirming it).
-    await eventually(() => applied + follower.stats().transactions >= ids.length, 'every transaction applied');
+    await eventually(() => applied + follower.stats().transactions >= ids.length, 'every transaction applied', 10_000);
     const resumed = follower.stats().transactions;
     assert.ok(applied + resumed <= ids.length + 1, `${applied} + ${resumed}`);
   });
@@ -228,6 +232,13 @@ describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
     await active.close();
     await waiting.streaming();
     assert.equal(waiting.stats().active, true);
+    // A follower closes at once, without waiting out its retry.
+    const third = stream(instance(), 'election');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(third.stats().active, false);
+    const closing = performance.now();
+    await third.close();
+    assert.ok(performance.now() - closing < 1_000, 'a follower closed promptly');
     await waiting.close({ dropSlot: true });
     const slots = await postgres.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'election'");
     assert.equal(slots.length, 0, 'dropped');
