@@ -55,7 +55,7 @@ describe('demo: another application edits the database', needs(postgresBinariesM
     await Promise.all([postgres?.stop(), redis?.stop()]);
   });
 
-  it('every instance serves the edit, none serves the old menu a second later; the point names the consumer', async () => {
+  it('every instance serves the edit, none serves the old menu a second later; the point names the consumer', async (t) => {
     await Promise.race(instances.map((instance) => instance.app.changeStream?.streaming()));
     await eventually(
       () => /instance \d of 2 consumes/.test(monitor.latest?.changeStream ?? ''),
@@ -63,6 +63,7 @@ describe('demo: another application edits the database', needs(postgresBinariesM
       5000,
     );
     const result = await scenarios.run('edited-outside');
+    t.diagnostic(result.summary);
     assert.equal(result.figures.error, undefined, result.summary);
     assert.equal(result.figures.menus, 20);
     assert.equal(result.figures.staleLate, 0, result.summary);
