@@ -15,6 +15,7 @@ import { createCache, createRedisTier } from '../dist/index.js';
 import { MariadbServer } from '../test/helpers/mariadb-server.js';
 import { PostgresServer } from '../test/helpers/postgres-server.js';
 import { RedisServer } from '../test/helpers/redis-server.js';
+import { median } from './lib/report.js';
 
 const { values } = parseArgs({
   options: {
@@ -118,12 +119,9 @@ for (let run = 0; run < runs; run++) {
       `p50 ${row[0]?.toFixed(1)} ms, p90 ${row[1]?.toFixed(1)} ms, p99 ${row[2]?.toFixed(1)} ms, max ${row[3]?.toFixed(1)} ms`,
   );
 }
-const median = (column: number) => {
-  const sorted = summaries.map((row) => row[column] as number).sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
+const medianOf = (column: number) => median(summaries.map((row) => row[column] as number));
 console.log(
-  `median of ${runs} runs: p50 ${median(0).toFixed(1)} ms, p90 ${median(1).toFixed(1)} ms, p99 ${median(2).toFixed(1)} ms (goal p99 ≤ 50 ms)`,
+  `median of ${runs} runs: p50 ${medianOf(0).toFixed(1)} ms, p90 ${medianOf(1).toFixed(1)} ms, p99 ${medianOf(2).toFixed(1)} ms (goal p99 ≤ 50 ms)`,
 );
 
 await stream.close({ dropSlot: true });

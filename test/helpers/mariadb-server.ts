@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { freePort, killChild } from './redis-server.js';
+import { serviceUser } from './system-user.js';
 
 function installed(command: string): boolean {
   try {
@@ -38,12 +39,9 @@ export class MariadbServer {
 
   static async start(): Promise<MariadbServer> {
     const dir = mkdtempSync(join(tmpdir(), 'tiercache-mariadb-'));
-    const asRoot = process.getuid?.() === 0;
-    const user = asRoot ? 'mysql' : (process.env.USER ?? 'mysql');
-    if (asRoot) {
-      const id = (flag: string) => Number(execFileSync('id', [flag, 'mysql'], { encoding: 'utf8' }).trim());
-      chownSync(dir, id('-u'), id('-g'));
-    }
+    const owner = serviceUser('mysql');
+    const user = owner !== undefined ? 'mysql' : (process.env.USER ?? 'mysql');
+    if (owner !== undefined) chownSync(dir, owner.uid, owner.gid);
     execFileSync(
       'mariadb-install-db',
       [

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, killChild } from './redis-server.js';
+import { serviceUser } from './system-user.js';
 
 /** Where the server binaries are, or `undefined` without a PostgreSQL installation. */
 function binDir(): string | undefined {
@@ -26,13 +27,6 @@ const BIN = binDir();
 export const postgresBinariesMissing: string | false =
   BIN === undefined ? 'no PostgreSQL server binaries (pg_config --bindir; .ci/run installs them)' : false;
 
-/** The user that runs the server: root may not. */
-function runAs(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
-
 /** One `postgres` process with its own data directory. */
 export class PostgresServer {
   readonly port: number;
@@ -48,7 +42,7 @@ export class PostgresServer {
   static async start(settings: Record<string, string> = {}): Promise<PostgresServer> {
     if (BIN === undefined) throw new Error(postgresBinariesMissing as string);
     const dir = mkdtempSync(join(tmpdir(), 'tiercache-pg-'));
-    const user = runAs();
+    const user = serviceUser('postgres');
     if (user !== undefined) chownSync(dir, user.uid, user.gid);
     execFileSync(join(BIN, 'initdb'), ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync'], {
       stdio: 'ignore',
@@ -95,7 +89,10 @@ export class PostgresServer {
     };
     const args = ['-D', join(this.#dir, 'data'), '-p', String(this.port)];
     for (const [name, value] of Object.entries(options)) args.push('-c', `${name}=${value}`);
-    this.#process = spawn(join(BIN as string, 'postgres'), args, { stdio: 'ignore', ...(runAs() ?? {}) });
+    this.#process = spawn(join(BIN as string, 'postgres'), args, {
+      stdio: 'ignore',
+      ...(serviceUser('postgres') ?? {}),
+    });
     const deadline = Date.now() + 20_000;
     for (;;) {
       try {

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
 import { type ChangeStream, createBinlogChangeStream } from '../../src/change-stream/mariadb.js';
 import { type Cache, ConfigError, createCache, createRedisTier, type RedisTier } from '../../src/index.js';
-import { assertFollowerClosesPromptly } from '../helpers/change-streams.js';
+import { assertFollowerClosesPromptly, nextApplied } from '../helpers/change-streams.js';
 import { eventually } from '../helpers/eventually.js';
 import { MariadbServer, mariadbBinariesMissing } from '../helpers/mariadb-server.js';
 import { killChild, RedisServer } from '../helpers/redis-server.js';
@@ -68,15 +68,6 @@ describe('MariaDB binlog change stream', needs(mariadbBinariesMissing), () => {
       context.setTags([`restaurant:${row?.restaurant_id}`]);
       return row?.name;
     });
-  function nextApplied(changes: ChangeStream): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        changes.off('applied', done);
-        resolve();
-      };
-      changes.on('applied', done);
-    });
-  }
 
   it('raw SQL invalidates the keys and tags of the old and new rows, in every instance', async () => {
     const [a, b] = [instance(), instance()];

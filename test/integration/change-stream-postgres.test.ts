@@ -19,7 +19,7 @@ import {
   type RedisTier,
   registerPrometheus,
 } from '../../src/index.js';
-import { assertFollowerClosesPromptly } from '../helpers/change-streams.js';
+import { assertFollowerClosesPromptly, nextApplied } from '../helpers/change-streams.js';
 import { eventually } from '../helpers/eventually.js';
 import { PostgresServer, postgresBinariesMissing } from '../helpers/postgres-server.js';
 import { killChild, RedisServer } from '../helpers/redis-server.js';
@@ -153,17 +153,6 @@ describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
     }
     assert.equal(stale, 0, 'stale sets');
   });
-
-  /** Resolves after the stream applied its next transaction. */
-  function nextApplied(changes: ChangeStream): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        changes.off('applied', done);
-        resolve();
-      };
-      changes.on('applied', done);
-    });
-  }
 
   it('a consumer killed with SIGKILL mid-stream loses nothing: a follower resumes from the last confirmation', async () => {
     const slot = 'crash';
