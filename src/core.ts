@@ -30,8 +30,8 @@ import type { InvalidationMessage, SharedTier } from './tier.js';
 
 /** Samples simulated at once on the miss path (a few hundred µs at most). */
 const CURVE_BATCH = 256;
-/** How often the curve's samples are simulated when there are few misses. */
-const CURVE_DRAIN_MS = 250;
+/** How often sampled accesses (window tuner, curve) are simulated when there are few misses. */
+const SAMPLE_DRAIN_MS = 250;
 
 /** Why the L1 lacks a key: its removal, `'seen'` (by the sketch only), or `undefined` (a first read). */
 export type MissExplanation = Removal | 'seen' | undefined;
@@ -47,7 +47,7 @@ export class CacheCore {
   readonly #stopErrors: (() => void) | undefined;
   /** The live miss-ratio curve of the L1 (`metrics/miss-ratio-curve.ts`); `undefined` with stats off. */
   readonly curve: MissRatioCurve | undefined;
-  readonly #curveTimer: NodeJS.Timeout | undefined;
+  readonly #sampleTimer: NodeJS.Timeout | undefined;
   /** Which error kinds each namespace (by its counters) has reported through the `error` event. */
   readonly #reported = new WeakMap<Counters, Set<string>>();
   /** Without a bus: how long an L1 copy of a shared entry counts as fresh at most (0: unbounded). */
@@ -86,10 +86,18 @@ export class CacheCore {
     if (this.l1 !== undefined && curveEntries !== undefined) {
       // The live miss-ratio curve: sampled on the L1's hit path, simulated on misses and by a timer.
       // Its own randomness: drawing from options.random would shift a seeded cache's own sequence.
-      const curve = new MissRatioCurve(this.capacity, curveEntries, Math.random);
+      const l1 = this.l1;
+      const curve = new MissRatioCurve(this.capacity, curveEntries, Math.random, () => l1.windowFraction);
       this.l1.sampler = curve;
       this.curve = curve;
-      this.#curveTimer = setInterval(() => curve.drain(), CURVE_DRAIN_MS).unref();
+    }
+    const l1 = this.l1;
+    if (l1 !== undefined) {
+      const curve = this.curve;
+      this.#sampleTimer = setInterval(() => {
+        l1.tune();
+        curve?.drain();
+      }, SAMPLE_DRAIN_MS).unref();
     }
     this.latency = options.stats ? new LatencyRecorder() : undefined;
     this.health = options.stats
@@ -118,7 +126,7 @@ export class CacheCore {
   /** Stops listening to the bus. */
   detach(): void {
     this.invalidation.close();
-    clearInterval(this.#curveTimer);
+    clearInterval(this.#sampleTimer);
     this.#stopErrors?.();
     this.hot.close();
     this.repair?.close();

@@ -51,11 +51,6 @@ export class FrequencySketch {
     this.ensureCapacity(capacity);
   }
 
-  /** Additions between two aging passes: also the hill climber's sample length. */
-  get sampleSize(): number {
-    return this.#sampleSize;
-  }
-
   /** Entries the sketch is currently sized for. */
   get capacity(): number {
     return this.#capacity;

@@ -22,13 +22,14 @@
  *   cannot pin it forever (Caffeine's `ADMIT_HASHDOS_THRESHOLD`).
  *
  * - **Adaptive window.** The best window size depends on the workload: recency-heavy traffic wants a
- *   large window (LRU-like), frequency-heavy traffic a small one. A hill climber samples the hit rate
- *   every `10 × capacity` requests and moves the window by 6.25% of the capacity in whichever direction
- *   improved it, decaying the step by 2% a sample and restarting it when the hit rate jumps by 5 points
- *   (Einziger et al. 2018, §4; Caffeine's `climb()`), starting upwards (see `#climberStep`).
+ *   large window (LRU-like), frequency-heavy traffic a small one. Once the tier is full, shadow copies
+ *   with windows from 1 % to 100 % (LRU) run on a hashed sample of the accesses, and the tier takes the
+ *   window of the one that has lately hit most (`window-tuner.ts`; miniature simulations, Waldspurger
+ *   et al., ATC 2017). Caffeine's hill climber, which this replaces, compares successive samples' hit
+ *   rates and so cannot tell the window's effect from the workload's own swings.
  *
- * This is the policy of Caffeine's `BoundedLocalCache` (Manes), without its concurrency machinery:
- * JavaScript has one thread per isolate, so reads reorder the lists inline instead of through buffers.
+ * Apart from the window, this is the policy of Caffeine's `BoundedLocalCache` (Manes), without its
+ * concurrency machinery: JavaScript has one thread per isolate, so reads reorder the lists inline.
  *
  * ## Layout
  *
@@ -51,19 +52,12 @@ import { extended } from '../typed-arrays.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { hashString } from './hash.js';
 import { FIELD_A, FIELD_B, LinkedSlots, NIL, RECORD } from './linked-slots.js';
+import { INITIAL_WINDOW, WindowTuner } from './window-tuner.js';
 
-/** Share of the capacity given to the admission window at first (the paper's and Caffeine's start). */
-const INITIAL_WINDOW_FRACTION = 0.01;
-/** Largest window share the climber may reach: main keeps at least a fifth of the capacity. */
-const MAX_WINDOW_FRACTION = 0.8;
-/** The climber's step, as a share of the capacity (Caffeine's `HILL_CLIMBER_STEP_PERCENT`). */
-const CLIMBER_STEP_FRACTION = 0.0625;
-/** A change in sampled hit rate this large restarts the climb with a full step. */
-const CLIMBER_RESTART_THRESHOLD = 0.05;
-/** Each sample shrinks the step by this factor, so the window settles. */
-const CLIMBER_STEP_DECAY = 0.98;
 /** Most entries moved between segments in one resize, so a resize never stalls a write. */
-const CLIMBER_TRANSFER_LIMIT = 1000;
+const RESIZE_TRANSFER_LIMIT = 1000;
+/** Sampled accesses that wait before the window tuner's shadows run them (on the miss path). */
+const TUNER_BATCH = 256;
 /** Share of the main space given to the protected segment (segmented LRU's usual 80/20 split). */
 const PROTECTED_FRACTION = 0.8;
 /** A losing candidate at least this popular is still admitted 1 time in 128 (hash-flooding defence). */
@@ -143,15 +137,13 @@ export class MemoryTier {
   #weight = 0;
   /** Pushes to any list's MRU end so far (wrapping), for lazy promotion. */
   #pushes = 0;
-  // Hill climber state.
-  #windowFraction = INITIAL_WINDOW_FRACTION;
-  // Caffeine's climber starts by shrinking the window; starting by growing it measured better on the
-  // recency-heavy real traces (cache2k-web07 5 %/10 %: −0.003/−0.006 → +0.028/+0.013 vs LRU; lirs-sprite
-  // 10 %: −0.055 → −0.025) for ≤ 0.02 less on synthetic Zipf/loop mixes, still far above LRU there.
-  #climberStep = CLIMBER_STEP_FRACTION;
-  #previousHitRate = 0;
-  #hitsInSample = 0;
-  #missesInSample = 0;
+  #windowFraction = INITIAL_WINDOW;
+  /** Whether the window follows a {@link WindowTuner} (created at the first eviction), or stays put. */
+  #tuned: boolean;
+  #tuner: WindowTuner | undefined;
+  /** Hashes (unsigned) below this are sampled, for the tuner or the {@link sampler}: one comparison per access. */
+  #sampleBelow = 0;
+  #sampler: { readonly sampleBelow: number; sample(hash: number): void } | undefined;
   #sweepCursor = 0;
   /** Running totals, read by the cache's stats. */
   readonly counters: MemoryTierCounters = { evictions: 0, expirations: 0, removedUnread: 0 };
@@ -161,12 +153,15 @@ export class MemoryTier {
    * @param limits At least one finite bound (the cache's options check this).
    * @param random Source of randomness for the hash seed and admission tie-breaks.
    * @param removals Where to remember removed keys, for miss causes and capacity estimates.
+   * @param window A fixed window share (the tuner's shadows and the miss-ratio curve's simulations);
+   *   without it the window is tuned.
    */
-  constructor(limits: MemoryTierLimits, random: () => number, removals?: RemovalLog) {
+  constructor(limits: MemoryTierLimits, random: () => number, removals?: RemovalLog, window?: number) {
     this.#removals = removals;
     this.#maxEntries = limits.maxEntries;
     this.#maxBytes = limits.maxBytes;
-    this.#setWindowFraction(INITIAL_WINDOW_FRACTION);
+    this.#tuned = window === undefined;
+    this.#setWindowFraction(window ?? INITIAL_WINDOW);
     this.#random = random;
     this.#seed = Math.floor(random() * 0x1_0000_0000) | 0;
     this.#sketch = new FrequencySketch(
@@ -189,7 +184,7 @@ export class MemoryTier {
     return this.#weight;
   }
 
-  /** The admission window's current share of the capacity (the hill climber moves it). */
+  /** The admission window's current share of the capacity (the window tuner moves it). */
   get windowFraction(): number {
     return this.#windowFraction;
   }
@@ -204,10 +199,8 @@ export class MemoryTier {
     }
     const hash = this.#links.records[slot * RECORD + HASH] as number;
     this.#sketch.incrementSeen(hash);
-    const sampler = this.sampler;
-    if (sampler !== undefined && hash >>> 0 < sampler.sampleBelow) sampler.sample(hash >>> 0);
+    if (hash >>> 0 < this.#sampleBelow) this.#sample(hash >>> 0);
     this.#reorder(slot);
-    this.#hitsInSample++;
     this.#lastSlot = slot;
     return this.#values[slot];
   }
@@ -281,7 +274,6 @@ export class MemoryTier {
       }
       this.#sketch.increment(this.#links.records[slot * RECORD + HASH] as number);
       this.#reorder(slot);
-      this.#hitsInSample++;
     } else {
       slot = this.#allocate();
       const hash = hashString(key, this.#seed);
@@ -299,13 +291,12 @@ export class MemoryTier {
       this.#weight += weight;
       if (this.#index.size > this.#sketch.capacity) this.#sketch.ensureCapacity(this.#index.size * 2);
       this.#sketch.increment(hash);
-      const sampler = this.sampler;
-      if (sampler !== undefined && hash >>> 0 < sampler.sampleBelow) sampler.sample(hash >>> 0);
-      this.#missesInSample++;
+      if (hash >>> 0 < this.#sampleBelow) this.#sample(hash >>> 0);
+      const tuner = this.#tuner;
+      if (tuner !== undefined && tuner.pending >= TUNER_BATCH) this.tune();
     }
     this.#sweep(now);
     this.#evict(now);
-    this.#climb();
     return true;
   }
 
@@ -473,7 +464,10 @@ export class MemoryTier {
         candidate = links.next(candidate);
       }
       if ((numbers[evict * NUMBERS] as number) <= now) this.#expire(evict);
-      else this.#unlink(evict, 'evicted', now);
+      else {
+        this.#unlink(evict, 'evicted', now);
+        if (this.#tuner === undefined && this.#tuned) this.#startTuning();
+      }
     }
   }
 
@@ -506,7 +500,44 @@ export class MemoryTier {
    * Where accesses are sampled for the miss-ratio curve (`metrics/miss-ratio-curve.ts`): a hit or a new
    * entry whose hash is below `sampleBelow` is handed over — one comparison otherwise.
    */
-  sampler: { readonly sampleBelow: number; sample(hash: number): void } | undefined;
+  get sampler(): { readonly sampleBelow: number; sample(hash: number): void } | undefined {
+    return this.#sampler;
+  }
+
+  set sampler(sampler: { readonly sampleBelow: number; sample(hash: number): void } | undefined) {
+    this.#sampler = sampler;
+    this.#updateSampleBelow();
+  }
+
+  #updateSampleBelow(): void {
+    this.#sampleBelow = Math.max(this.#tuner?.sampleBelow ?? 0, this.#sampler?.sampleBelow ?? 0);
+  }
+
+  /** Hands a sampled hash to whichever of the tuner and the sampler take it. */
+  #sample(hash: number): void {
+    const tuner = this.#tuner;
+    if (tuner !== undefined && hash < tuner.sampleBelow) tuner.sample(hash);
+    const sampler = this.#sampler;
+    if (sampler !== undefined && hash < sampler.sampleBelow) sampler.sample(hash);
+  }
+
+  /** Runs the window tuner's queued samples and takes the window it favours (also called by a timer). */
+  tune(): void {
+    const tuner = this.#tuner;
+    if (tuner !== undefined && tuner.pending > 0) this.resizeWindow(tuner.drain());
+  }
+
+  /** Starts tuning once the tier is full: only then does the window matter, and the capacity is known. */
+  #startTuning(): void {
+    const capacity = Number.isFinite(this.#maxEntries) ? this.#maxEntries : this.#index.size;
+    const entries = WindowTuner.shadowEntries(capacity, this.#maxBytes);
+    if (entries === undefined) {
+      this.#tuned = false;
+      return;
+    }
+    this.#tuner = new WindowTuner(capacity, entries, this.#windowFraction, this.#seed);
+    this.#updateSampleBelow();
+  }
 
   /** TinyLFU's admission test: does the candidate deserve the victim's place? */
   #admit(candidate: number, victim: number): boolean {
@@ -525,21 +556,8 @@ export class MemoryTier {
     return false;
   }
 
-  /** Once a sample is complete, moves the window in the direction that raised the hit rate. */
-  #climb(): void {
-    const requests = this.#hitsInSample + this.#missesInSample;
-    if (requests < this.#sketch.sampleSize) return;
-    const hitRate = this.#hitsInSample / requests;
-    const change = hitRate - this.#previousHitRate;
-    const step = change >= 0 ? this.#climberStep : -this.#climberStep;
-    this.#climberStep =
-      Math.abs(change) >= CLIMBER_RESTART_THRESHOLD
-        ? CLIMBER_STEP_FRACTION * Math.sign(step || 1)
-        : step * CLIMBER_STEP_DECAY;
-    this.#previousHitRate = hitRate;
-    this.#hitsInSample = 0;
-    this.#missesInSample = 0;
-    const fraction = Math.min(MAX_WINDOW_FRACTION, Math.max(0, this.#windowFraction + step));
+  /** Sets the window's share of the capacity (0 < fraction ≤ 1; 1 is LRU), moving entries to fit. */
+  resizeWindow(fraction: number): void {
     if (fraction === this.#windowFraction) return;
     const grew = fraction > this.#windowFraction;
     this.#setWindowFraction(fraction);
@@ -559,7 +577,7 @@ export class MemoryTier {
   /** After the window grows, hands it main's least valuable entries (probation's, then protected's LRU). */
   #fillWindowFromMain(): void {
     const links = this.#links;
-    for (let moved = 0; moved < CLIMBER_TRANSFER_LIMIT; moved++) {
+    for (let moved = 0; moved < RESIZE_TRANSFER_LIMIT; moved++) {
       const probationHead = links.head[PROBATION] as number;
       const segment = probationHead !== NIL ? PROBATION : PROTECTED;
       const slot = links.head[segment] as number;

@@ -7,9 +7,9 @@
  *   32-bit hash is below rate(s) × 2³², rate(s) = m / (s × C): each simulation sees the same keys every
  *   time, a rate(s) share of them, so it reproduces the reuse pattern of the whole stream scaled down.
  *   Its cache holds m entries (or s × C if that is smaller; then rate = 1 and it is exact).
- * - **The cache's own policy.** Each simulation is a `MemoryTier` (W-TinyLFU, hill-climbed window) of its
- *   scaled size, fed the sampled hashes — so the curve reflects admission and frequency, not just LRU
- *   stack distances, which is what the removal log's 2×/4× estimate assumed.
+ * - **The cache's own policy.** Each simulation is a `MemoryTier` (W-TinyLFU) of its scaled size with the
+ *   L1's current window, fed the sampled hashes — so the curve reflects admission and frequency, not just
+ *   LRU stack distances, which is what the removal log's 2×/4× estimate assumed.
  * - **Off the hit path.** The L1 hands over a hash on a hit or an insert only when it is below the
  *   largest rate (one comparison otherwise); hashes wait in a ring and are simulated in batches on the
  *   miss path or by `stats()`. A full ring drops samples, it never blocks.
@@ -17,6 +17,7 @@
  *   relative to the simulation at 1×: predicted(s) = actual + sim(s) − sim(1).
  */
 import { MemoryTier, MISS } from '../memory/memory-tier.js';
+import { INITIAL_WINDOW } from '../memory/window-tuner.js';
 
 /** The sizes simulated, as multiples of the L1's capacity. */
 export const CURVE_SCALES: readonly number[] = [0.25, 0.5, 1, 2, 4, 8, 16];
@@ -40,18 +41,23 @@ class Mini {
   hits = 0;
   accesses = 0;
   readonly below: number;
-  readonly #tier: MemoryTier;
+  readonly tier: MemoryTier;
 
   constructor(entries: number, rate: number, random: () => number) {
     this.below = rate >= 1 ? TWO_32 : Math.floor(rate * TWO_32);
-    this.#tier = new MemoryTier({ maxEntries: entries, maxBytes: Number.POSITIVE_INFINITY }, random);
+    this.tier = new MemoryTier(
+      { maxEntries: entries, maxBytes: Number.POSITIVE_INFINITY },
+      random,
+      undefined,
+      INITIAL_WINDOW,
+    );
   }
 
   access(hash: number): void {
     this.accesses++;
     const key = String(hash);
-    if (this.#tier.get(key, 0) !== MISS) this.hits++;
-    else this.#tier.set(key, true, 1, Number.POSITIVE_INFINITY, 0);
+    if (this.tier.get(key, 0) !== MISS) this.hits++;
+    else this.tier.set(key, true, 1, Number.POSITIVE_INFINITY, 0);
   }
 }
 
@@ -66,6 +72,8 @@ export class MissRatioCurve {
   /** Hashes below this are sampled (the largest rate of any simulation). */
   readonly sampleBelow: number;
   readonly #minis: Mini[];
+  readonly #windowOf: () => number;
+  #window = INITIAL_WINDOW;
   readonly #ring = new Uint32Array(RING);
   #pending = 0;
   /** Samples dropped because the ring was full. */
@@ -84,8 +92,10 @@ export class MissRatioCurve {
   /**
    * @param capacity The L1's capacity in entries.
    * @param entries The miniature cache's size at 1× (see {@link entriesFor}).
+   * @param windowOf The L1's window share now, which every simulation copies.
    */
-  constructor(capacity: number, entries: number, random: () => number) {
+  constructor(capacity: number, entries: number, random: () => number, windowOf: () => number = () => INITIAL_WINDOW) {
+    this.#windowOf = windowOf;
     // One sampling rate for every size, so all simulations see the same keys: the sample's own bias (a
     // very hot key in or out) is shared by every point, and the adjustment to 1× cancels it.
     const rate = Math.min(1, entries / capacity);
@@ -111,6 +121,11 @@ export class MissRatioCurve {
   drain(): void {
     const ring = this.#ring;
     const minis = this.#minis;
+    const window = this.#windowOf();
+    if (window !== this.#window) {
+      this.#window = window;
+      for (const mini of minis) mini.tier.resizeWindow(window);
+    }
     for (let i = 0; i < this.#pending; i++) {
       const hash = ring[i] as number;
       for (const mini of minis) if (hash < mini.below) mini.access(hash);

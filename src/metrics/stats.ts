@@ -110,7 +110,7 @@ export interface MemoryTierStats {
   readonly expirations: number;
   /** Entries that left (evicted or expired) without being read again: one-hit wonders. */
   readonly removedUnread: number;
-  /** The admission window's share of the capacity, as the hill climber has set it. */
+  /** The admission window's share of the capacity, as the window tuner has set it (1 is LRU). */
   readonly windowFraction: number;
 }
 

@@ -1,0 +1,154 @@
+/**
+ * Sizes the L1's admission window by miniature simulation: shadow caches with fixed windows run on a
+ * sample of the same accesses, and the L1 takes the window of the one that has lately hit most.
+ *
+ * ## Why not a hill climber
+ *
+ * W-TinyLFU's best window depends on the workload: ~1 % for frequency-skewed traffic, most of the cache
+ * for recency-heavy traffic (database-object and session caches), where TinyLFU's filter turns away the
+ * keys about to be re-read. Caffeine's climber (Einziger et al., "Adaptive Software Cache Management",
+ * Middleware 2018) compares the hit rate of one sample with the previous one; on a phasey workload that
+ * difference is the workload's own swing, not the window's effect, and on short or shifting traces it
+ * settles late or on the wrong side (measured: a sliding working set 13 points below LRU; lirs-sprite
+ * at 10 % 2.5 below). The counterfactual — what another window would have hit on *these* requests — is
+ * what it cannot see.
+ *
+ * ## How
+ *
+ * Waldspurger et al. ("Cache Modeling and Optimization using Miniature Simulations", USENIX ATC 2017)
+ * tune a cache's parameters online by running scaled-down copies of it with other parameter values on a
+ * spatially hashed sample of the keys (SHARDS): a key is in the sample when its hash is below
+ * rate × 2³², so each shadow sees every access to the keys it holds and reproduces their reuse pattern.
+ * Here the shadows are W-TinyLFU tiers of `rate × C` entries with windows of 1 %, 5 %, 20 %, 50 %, 80 %
+ * and 100 % of the capacity — the last is exactly LRU (no main space, nothing to filter), so the L1
+ * falls back to LRU wherever LRU measurably wins. Every epoch (as many sampled accesses as a shadow
+ * holds) each shadow's hits are added to a score that decays by {@link DECAY}, and the L1 takes the
+ * leader's window: a follow-the-leader over a few minutes' memory of what each window would have done.
+ *
+ * ## Cost
+ *
+ * Nothing on the hit path but the one comparison the tier already makes for sampling; a sampled hash
+ * waits in a ring and the shadows run in batches on the miss path. A shadow holds at most
+ * {@link SHADOW_ENTRIES} entries (~50 kB each), so a large L1 samples a small share of its keys; an
+ * L1 of up to {@link SHADOW_ENTRIES} entries is simulated in full, costing six shadow operations per
+ * access — on the miss path, which waits for the shared tier or the database anyway.
+ */
+import { MemoryTier, MISS } from './memory-tier.js';
+
+/** The windows tried, as shares of the capacity; 1 is LRU. */
+export const CANDIDATE_WINDOWS: readonly number[] = [0.01, 0.05, 0.2, 0.5, 0.8, 1];
+/** The window before the first epoch (Caffeine's start): scan-resistant until the shadows say otherwise. */
+export const INITIAL_WINDOW = 0.01;
+/** Most entries a shadow holds; the sample rate is this over the L1's capacity (measured: 256 does as well). */
+const SHADOW_ENTRIES = 512;
+/** Fewer entries than this per shadow say too little about the capacity: the window stays fixed. */
+const MIN_SHADOW_ENTRIES = 32;
+/** Heap bytes a shadow entry costs (slot, index entry, sketch share), measured ~100. */
+const BYTES_PER_ENTRY = 100;
+/** The shadows take at most this share of a byte-bounded L1's budget. */
+const BYTE_BUDGET_SHARE = 1 / 8;
+/** Each epoch keeps this share of the earlier score: a memory of ~10 epochs. */
+const DECAY = 0.9;
+/** Sampled hashes waiting for the shadows; a full ring drops samples, it never blocks. */
+const RING = 8192;
+const TWO_32 = 2 ** 32;
+
+/** The shadows of one L1, their scores, and the ring of samples waiting for them. */
+export class WindowTuner {
+  /** Hashes (unsigned) below this are sampled. */
+  readonly sampleBelow: number;
+  readonly #shadows: MemoryTier[];
+  readonly #scores: Float64Array;
+  readonly #epochHits: Float64Array;
+  readonly #epoch: number;
+  readonly #ring = new Uint32Array(RING);
+  #pending = 0;
+  #inEpoch = 0;
+  #leader: number;
+
+  /**
+   * How many entries each shadow of an L1 holding `capacity` entries gets, within `maxBytes`; `undefined`
+   * when that is too few to tell windows apart.
+   */
+  static shadowEntries(capacity: number, maxBytes: number): number | undefined {
+    const byBytes = Math.floor((maxBytes * BYTE_BUDGET_SHARE) / (CANDIDATE_WINDOWS.length * BYTES_PER_ENTRY));
+    const entries = Math.min(SHADOW_ENTRIES, Math.ceil(capacity), byBytes);
+    return entries < MIN_SHADOW_ENTRIES && entries < capacity ? undefined : entries;
+  }
+
+  /**
+   * @param capacity The L1's capacity in entries (for a byte-bounded L1, the entries it held when full).
+   * @param entries Each shadow's size (see {@link shadowEntries}).
+   * @param current The L1's window now.
+   * @param seed Seeds the shadows' own randomness, so tuning never draws from the cache's source.
+   */
+  constructor(capacity: number, entries: number, current: number, seed: number) {
+    const random = lcg(seed);
+    const rate = Math.min(1, entries / capacity);
+    this.sampleBelow = rate >= 1 ? TWO_32 : Math.floor(rate * TWO_32);
+    const size = Math.max(1, Math.round(capacity * rate));
+    this.#shadows = CANDIDATE_WINDOWS.map(
+      (window) => new MemoryTier({ maxEntries: size, maxBytes: Number.POSITIVE_INFINITY }, random, undefined, window),
+    );
+    this.#scores = new Float64Array(CANDIDATE_WINDOWS.length);
+    this.#epochHits = new Float64Array(CANDIDATE_WINDOWS.length);
+    this.#epoch = size;
+    const closest = CANDIDATE_WINDOWS.findIndex((window) => window >= current);
+    this.#leader = closest === -1 ? CANDIDATE_WINDOWS.length - 1 : closest;
+  }
+
+  /** Queues a sampled hash (the caller checked it is below {@link sampleBelow}). */
+  sample(hash: number): void {
+    if (this.#pending < RING) this.#ring[this.#pending++] = hash;
+  }
+
+  /** Samples waiting for {@link drain}. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** The window of the shadow with the best decayed record. */
+  get window(): number {
+    return CANDIDATE_WINDOWS[this.#leader] as number;
+  }
+
+  /** Runs the queued samples through the shadows, closing epochs as they fill. @returns {@link window}. */
+  drain(): number {
+    const ring = this.#ring;
+    const shadows = this.#shadows;
+    const epochHits = this.#epochHits;
+    for (let i = 0; i < this.#pending; i++) {
+      const key = String(ring[i]);
+      for (let s = 0; s < shadows.length; s++) {
+        const shadow = shadows[s] as MemoryTier;
+        if (shadow.get(key, 0) !== MISS) epochHits[s] = (epochHits[s] as number) + 1;
+        else shadow.set(key, true, 1, Number.POSITIVE_INFINITY, 0);
+      }
+      if (++this.#inEpoch >= this.#epoch) this.#closeEpoch();
+    }
+    this.#pending = 0;
+    return this.window;
+  }
+
+  #closeEpoch(): void {
+    const scores = this.#scores;
+    let leader = this.#leader;
+    for (let s = 0; s < scores.length; s++) {
+      scores[s] = (scores[s] as number) * DECAY + (this.#epochHits[s] as number);
+      this.#epochHits[s] = 0;
+    }
+    // Strictly better, so a tie keeps the current window (no churn on a flat workload).
+    for (let s = 0; s < scores.length; s++) if ((scores[s] as number) > (scores[leader] as number)) leader = s;
+    this.#leader = leader;
+    this.#inEpoch = 0;
+  }
+}
+
+/** A linear congruential generator (Numerical Recipes' constants): enough for hash seeds and tie-breaks. */
+function lcg(seed: number): () => number {
+  let state = seed | 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) | 0;
+    return (state >>> 0) / TWO_32;
+  };
+}
