@@ -78,20 +78,18 @@ export class CacheCore {
     this.options = options;
     const removals = options.l1 !== false && options.stats ? new RemovalLog(removalLogSize(options.l1)) : undefined;
     this.capacity = options.l1 === false ? 0 : shadowCapacity(options.l1);
-    this.l1 = options.l1 === false ? undefined : new MemoryTier(options.l1, options.random, removals);
+    const l1 = options.l1 === false ? undefined : new MemoryTier(options.l1, options.random, removals);
+    this.l1 = l1;
     const curveEntries =
       options.l1 === false || !options.stats
         ? undefined
         : MissRatioCurve.entriesFor(this.capacity, options.l1.maxBytes);
-    if (this.l1 !== undefined && curveEntries !== undefined) {
+    if (l1 !== undefined && curveEntries !== undefined) {
       // The live miss-ratio curve: sampled on the L1's hit path, simulated on misses and by a timer.
       // Its own randomness: drawing from options.random would shift a seeded cache's own sequence.
-      const l1 = this.l1;
-      const curve = new MissRatioCurve(this.capacity, curveEntries, Math.random, () => l1.windowFraction);
-      this.l1.sampler = curve;
-      this.curve = curve;
+      this.curve = new MissRatioCurve(this.capacity, curveEntries, Math.random, () => l1.windowFraction);
+      l1.sampler = this.curve;
     }
-    const l1 = this.l1;
     if (l1 !== undefined) {
       const curve = this.curve;
       this.#sampleTimer = setInterval(() => {

@@ -33,7 +33,7 @@
  * L1 of up to {@link SHADOW_ENTRIES} entries is simulated in full, costing six shadow operations per
  * access — on the miss path, which waits for the shared tier or the database anyway.
  */
-import { MemoryTier, MISS } from './memory-tier.js';
+import { SampleRing, Shadow, sampleThreshold } from './shadow.js';
 
 /** The windows tried, as shares of the capacity; 1 is LRU. */
 export const CANDIDATE_WINDOWS: readonly number[] = [0.01, 0.05, 0.2, 0.5, 0.8, 1];
@@ -49,20 +49,16 @@ const BYTES_PER_ENTRY = 100;
 const BYTE_BUDGET_SHARE = 1 / 8;
 /** Each epoch keeps this share of the earlier score: a memory of ~10 epochs. */
 const DECAY = 0.9;
-/** Sampled hashes waiting for the shadows; a full ring drops samples, it never blocks. */
-const RING = 8192;
 const TWO_32 = 2 ** 32;
 
 /** The shadows of one L1, their scores, and the ring of samples waiting for them. */
 export class WindowTuner {
   /** Hashes (unsigned) below this are sampled. */
   readonly sampleBelow: number;
-  readonly #shadows: MemoryTier[];
+  readonly #shadows: Shadow[];
   readonly #scores: Float64Array;
-  readonly #epochHits: Float64Array;
   readonly #epoch: number;
-  readonly #ring = new Uint32Array(RING);
-  #pending = 0;
+  readonly #ring = new SampleRing();
   #inEpoch = 0;
   #leader: number;
 
@@ -85,13 +81,10 @@ export class WindowTuner {
   constructor(capacity: number, entries: number, current: number, seed: number) {
     const random = lcg(seed);
     const rate = Math.min(1, entries / capacity);
-    this.sampleBelow = rate >= 1 ? TWO_32 : Math.floor(rate * TWO_32);
+    this.sampleBelow = sampleThreshold(rate);
     const size = Math.max(1, Math.round(capacity * rate));
-    this.#shadows = CANDIDATE_WINDOWS.map(
-      (window) => new MemoryTier({ maxEntries: size, maxBytes: Number.POSITIVE_INFINITY }, random, undefined, window),
-    );
+    this.#shadows = CANDIDATE_WINDOWS.map((window) => new Shadow(size, window, random));
     this.#scores = new Float64Array(CANDIDATE_WINDOWS.length);
-    this.#epochHits = new Float64Array(CANDIDATE_WINDOWS.length);
     this.#epoch = size;
     const closest = CANDIDATE_WINDOWS.findIndex((window) => window >= current);
     this.#leader = closest === -1 ? CANDIDATE_WINDOWS.length - 1 : closest;
@@ -99,12 +92,12 @@ export class WindowTuner {
 
   /** Queues a sampled hash (the caller checked it is below {@link sampleBelow}). */
   sample(hash: number): void {
-    if (this.#pending < RING) this.#ring[this.#pending++] = hash;
+    this.#ring.push(hash);
   }
 
   /** Samples waiting for {@link drain}. */
   get pending(): number {
-    return this.#pending;
+    return this.#ring.length;
   }
 
   /** The window of the shadow with the best decayed record. */
@@ -115,28 +108,23 @@ export class WindowTuner {
   /** Runs the queued samples through the shadows, closing epochs as they fill. @returns {@link window}. */
   drain(): number {
     const ring = this.#ring;
-    const shadows = this.#shadows;
-    const epochHits = this.#epochHits;
-    for (let i = 0; i < this.#pending; i++) {
-      const key = String(ring[i]);
-      for (let s = 0; s < shadows.length; s++) {
-        const shadow = shadows[s] as MemoryTier;
-        if (shadow.get(key, 0) !== MISS) epochHits[s] = (epochHits[s] as number) + 1;
-        else shadow.set(key, true, 1, Number.POSITIVE_INFINITY, 0);
-      }
+    for (let i = 0; i < ring.length; i++) {
+      const hash = ring.hashes[i] as number;
+      for (const shadow of this.#shadows) shadow.access(hash);
       if (++this.#inEpoch >= this.#epoch) this.#closeEpoch();
     }
-    this.#pending = 0;
+    ring.length = 0;
     return this.window;
   }
 
   #closeEpoch(): void {
     const scores = this.#scores;
     let leader = this.#leader;
-    for (let s = 0; s < scores.length; s++) {
-      scores[s] = (scores[s] as number) * DECAY + (this.#epochHits[s] as number);
-      this.#epochHits[s] = 0;
-    }
+    // A shadow's hits count this epoch's only: the tuner owns them and resets them.
+    this.#shadows.forEach((shadow, s) => {
+      scores[s] = (scores[s] as number) * DECAY + shadow.hits;
+      shadow.hits = 0;
+    });
     // Strictly better, so a tie keeps the current window (no churn on a flat workload).
     for (let s = 0; s < scores.length; s++) if ((scores[s] as number) > (scores[leader] as number)) leader = s;
     this.#leader = leader;

@@ -16,7 +16,7 @@
  * - **Adjusted.** A mini-cache is biased at small m; like Waldspurger's SHARDS-adj, the curve is reported
  *   relative to the simulation at 1×: predicted(s) = actual + sim(s) − sim(1).
  */
-import { MemoryTier, MISS } from '../memory/memory-tier.js';
+import { SampleRing, Shadow, sampleThreshold } from '../memory/shadow.js';
 import { INITIAL_WINDOW } from '../memory/window-tuner.js';
 
 /** The sizes simulated, as multiples of the L1's capacity. */
@@ -32,34 +32,6 @@ const MIN_MINI_ENTRIES = 32;
 const BYTES_PER_ENTRY = 100;
 /** The simulations' entries per entry at 1×: the sum of {@link CURVE_SCALES}. */
 const ENTRIES_PER_UNIT = 31.75;
-/** Sampled hashes waiting for a batch. */
-const RING = 8192;
-const TWO_32 = 2 ** 32;
-
-/** One miniature simulation. A class: it is long-lived and touched per sampled access. */
-class Mini {
-  hits = 0;
-  accesses = 0;
-  readonly below: number;
-  readonly tier: MemoryTier;
-
-  constructor(entries: number, rate: number, random: () => number) {
-    this.below = rate >= 1 ? TWO_32 : Math.floor(rate * TWO_32);
-    this.tier = new MemoryTier(
-      { maxEntries: entries, maxBytes: Number.POSITIVE_INFINITY },
-      random,
-      undefined,
-      INITIAL_WINDOW,
-    );
-  }
-
-  access(hash: number): void {
-    this.accesses++;
-    const key = String(hash);
-    if (this.tier.get(key, 0) !== MISS) this.hits++;
-    else this.tier.set(key, true, 1, Number.POSITIVE_INFINITY, 0);
-  }
-}
 
 /** Cumulative figures of every simulation, by scale (index into {@link CURVE_SCALES}). */
 export interface CurveTotals {
@@ -71,13 +43,10 @@ export interface CurveTotals {
 export class MissRatioCurve {
   /** Hashes below this are sampled (the largest rate of any simulation). */
   readonly sampleBelow: number;
-  readonly #minis: Mini[];
+  readonly #minis: Shadow[];
   readonly #windowOf: () => number;
   #window = INITIAL_WINDOW;
-  readonly #ring = new Uint32Array(RING);
-  #pending = 0;
-  /** Samples dropped because the ring was full. */
-  dropped = 0;
+  readonly #ring = new SampleRing();
 
   /**
    * The size of the miniature cache at 1× for an L1 of `capacity` entries bounded by `maxBytes`: the
@@ -99,22 +68,20 @@ export class MissRatioCurve {
     // One sampling rate for every size, so all simulations see the same keys: the sample's own bias (a
     // very hot key in or out) is shared by every point, and the adjustment to 1× cancels it.
     const rate = Math.min(1, entries / capacity);
-    this.#minis = CURVE_SCALES.map((scale) => new Mini(Math.max(1, Math.round(scale * capacity * rate)), rate, random));
-    this.sampleBelow = rate >= 1 ? TWO_32 : Math.floor(rate * TWO_32);
+    this.#minis = CURVE_SCALES.map(
+      (scale) => new Shadow(Math.max(1, Math.round(scale * capacity * rate)), INITIAL_WINDOW, random),
+    );
+    this.sampleBelow = sampleThreshold(rate);
   }
 
   /** Queues an accessed key's hash (the caller checked it is below {@link sampleBelow}). */
   sample(hash: number): void {
-    if (this.#pending === RING) {
-      this.dropped++;
-      return;
-    }
-    this.#ring[this.#pending++] = hash;
+    this.#ring.push(hash);
   }
 
   /** Samples waiting for {@link drain}. */
   get pending(): number {
-    return this.#pending;
+    return this.#ring.length;
   }
 
   /** Runs the queued samples through the simulations. */
@@ -126,11 +93,12 @@ export class MissRatioCurve {
       this.#window = window;
       for (const mini of minis) mini.tier.resizeWindow(window);
     }
-    for (let i = 0; i < this.#pending; i++) {
-      const hash = ring[i] as number;
-      for (const mini of minis) if (hash < mini.below) mini.access(hash);
+    // One rate for every size: each queued hash belongs to every simulation.
+    for (let i = 0; i < ring.length; i++) {
+      const hash = ring.hashes[i] as number;
+      for (const mini of minis) mini.access(hash);
     }
-    this.#pending = 0;
+    ring.length = 0;
   }
 
   /** Cumulative hits and accesses of each simulation (drains first). */

@@ -1,0 +1,43 @@
+/**
+ * The parts every miniature simulation shares (the window tuner's shadows, the miss-ratio curve's
+ * scaled caches): a fixed-window memory tier fed sampled key hashes, and the ring they wait in.
+ */
+import { MemoryTier, MISS } from './memory-tier.js';
+
+/** Sampled hashes a ring holds before its simulations run them. */
+const RING = 8192;
+const TWO_32 = 2 ** 32;
+
+/** The unsigned hash below which a key is sampled at `rate` (spatial sampling, SHARDS). */
+export function sampleThreshold(rate: number): number {
+  return rate >= 1 ? TWO_32 : Math.floor(rate * TWO_32);
+}
+
+/** A memory tier of fixed window fed sampled hashes, counting its hits. A class: long-lived, touched per sample. */
+export class Shadow {
+  hits = 0;
+  accesses = 0;
+  readonly tier: MemoryTier;
+
+  constructor(entries: number, window: number, random: () => number) {
+    this.tier = new MemoryTier({ maxEntries: entries, maxBytes: Number.POSITIVE_INFINITY }, random, undefined, window);
+  }
+
+  /** Reads the key of this hash, setting it on a miss. */
+  access(hash: number): void {
+    this.accesses++;
+    const key = String(hash);
+    if (this.tier.get(key, 0) !== MISS) this.hits++;
+    else this.tier.set(key, true, 1, Number.POSITIVE_INFINITY, 0);
+  }
+}
+
+/** Sampled hashes waiting for a batch; a full ring drops samples, it never blocks the access. */
+export class SampleRing {
+  readonly hashes = new Uint32Array(RING);
+  length = 0;
+
+  push(hash: number): void {
+    if (this.length < RING) this.hashes[this.length++] = hash;
+  }
+}
