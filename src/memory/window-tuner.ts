@@ -23,7 +23,8 @@
  * and 100 % of the capacity — the last is exactly LRU (no main space, nothing to filter), so the L1
  * falls back to LRU wherever LRU measurably wins. Every epoch (as many sampled accesses as a shadow
  * holds) each shadow's hits are added to a score that decays by {@link DECAY}, and the L1 takes the
- * leader's window: a follow-the-leader over a few minutes' memory of what each window would have done.
+ * leader's window once its lead is beyond noise ({@link SWITCH_SIGMAS}): a follow-the-leader over a
+ * memory of ~10 epochs of what each window would have done.
  *
  * ## Cost
  *
@@ -49,6 +50,12 @@ const BYTES_PER_ENTRY = 100;
 const BYTE_BUDGET_SHARE = 1 / 8;
 /** Each epoch keeps this share of the earlier score: a memory of ~10 epochs. */
 const DECAY = 0.9;
+/**
+ * The leader must beat the current window by this many standard deviations of hit-count noise (hits are
+ * roughly Poisson: σ of a difference ≈ √(a + b)) before the window moves. Measured over 5 seeds on the
+ * trace cells: 0 → mean gap closed 43.7 %, worst −0.028; 2 → 45.0 %, worst −0.016; 3 → 44.3 %.
+ */
+const SWITCH_SIGMAS = 2;
 const TWO_32 = 2 ** 32;
 
 /** The shadows of one L1, their scores, and the ring of samples waiting for them. */
@@ -119,15 +126,17 @@ export class WindowTuner {
 
   #closeEpoch(): void {
     const scores = this.#scores;
-    let leader = this.#leader;
+    const leader = this.#leader;
     // A shadow's hits count this epoch's only: the tuner owns them and resets them.
     this.#shadows.forEach((shadow, s) => {
       scores[s] = (scores[s] as number) * DECAY + shadow.hits;
       shadow.hits = 0;
     });
-    // Strictly better, so a tie keeps the current window (no churn on a flat workload).
-    for (let s = 0; s < scores.length; s++) if ((scores[s] as number) > (scores[leader] as number)) leader = s;
-    this.#leader = leader;
+    let best = leader;
+    for (let s = 0; s < scores.length; s++) if ((scores[s] as number) > (scores[best] as number)) best = s;
+    // Switching costs hits (the tier's contents lag its new window), so only a lead beyond noise moves it.
+    const lead = (scores[best] as number) - (scores[leader] as number);
+    if (lead > SWITCH_SIGMAS * Math.sqrt((scores[best] as number) + (scores[leader] as number))) this.#leader = best;
     this.#inEpoch = 0;
   }
 }
