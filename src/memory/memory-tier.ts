@@ -34,8 +34,8 @@
  * ## Layout
  *
  * Entries live in slots. A slot's integers (list links, key hash, segment) form one 16-byte record
- * (`linked-slots.ts`), its numbers (expiry, weight) one 16-byte pair, and its key and value sit in two
- * plain arrays. The key index maps a key to its slot number, a small integer V8 stores unboxed.
+ * (`linked-slots.ts`), its numbers (expiry and fresh-until in float64, load time in float32, weight) 24
+ * bytes of one buffer, and its key and value sit in two plain arrays. The key index maps a key to its slot number, a small integer V8 stores unboxed.
  * Compared with an object per entry, a hit touches a handful of cache lines, and the heap holds no
  * per-entry object for the GC to trace.
  *
@@ -66,11 +66,19 @@ const ADMIT_HASHDOS_THRESHOLD = 6;
 const ADMIT_HASHDOS_ODDS = 128;
 /** Slots the sweeper inspects per write: small enough to be free, large enough to outpace inserts. */
 const SWEEP_STEPS = 2;
-/** Numbers kept per slot in `#numbers`: expiry at offset 0, then these. */
-const NUMBERS = 4;
-const WEIGHT = 1;
-const FRESH_UNTIL = 2;
-const DELTA = 3;
+/**
+ * A slot's numbers take 24 bytes of one buffer: expiry and fresh-until as float64 (epoch ms, exact), then
+ * the load time as float32 (only XFetch's cost estimate reads it) and the weight as uint32. Float64 index
+ * stride, and offsets:
+ */
+const TIMES = 3;
+const FRESH_UNTIL = 1;
+/** The same slot in 32-bit units, and the offsets of the load time and the weight. */
+const WORDS = 6;
+const DELTA = 4;
+const WEIGHT = 5;
+/** Largest weight a slot stores, in bytes (no JavaScript value comes near it). */
+const MAX_WEIGHT = 0xffffffff;
 /** Sketch size for a tier bounded only by bytes, before it has seen how many entries it holds. */
 const INITIAL_SKETCH_CAPACITY = 1024;
 /** Slots allocated up front; the arrays double as the tier fills, up to its entry bound. */
@@ -114,10 +122,15 @@ export interface MemoryTierCounters {
 /** A W-TinyLFU bounded map from physical key to value. Synchronous; O(1) per operation. */
 export class MemoryTier {
   readonly #index = new Map<string, number>();
-  readonly #keys: (string | undefined)[] = [];
-  readonly #values: unknown[] = [];
-  /** Per slot: [expiresAt, weight, freshUntil, delta] (see NUMBERS). */
-  #numbers: Float64Array;
+  /** Sized with the typed arrays (see #grow), not left to the engine's 1.5× growth. */
+  #keys: (string | undefined)[];
+  #values: unknown[];
+  /** Per slot: [expiresAt, freshUntil] and a third float64 holding delta and weight (see TIMES, WORDS). */
+  #times: Float64Array;
+  /** The same buffer as float32: a slot's load time at `slot * WORDS + DELTA`. */
+  #deltas: Float32Array;
+  /** The same buffer as uint32: a slot's weight at `slot * WORDS + WEIGHT`. */
+  #weights: Uint32Array;
   /** Slot of the entry the last `get` or `peek` returned: a small integer is the cheapest thing to store per hit. */
   #lastSlot = 0;
   readonly #links: LinkedSlots;
@@ -170,7 +183,11 @@ export class MemoryTier {
     // One spare slot: a new entry is placed before eviction makes room for it.
     this.#maxSlots = limits.maxEntries + 1;
     this.#allocated = Math.min(this.#maxSlots, INITIAL_SLOTS);
-    this.#numbers = new Float64Array(this.#allocated * NUMBERS);
+    this.#keys = new Array<string | undefined>(this.#allocated).fill(undefined);
+    this.#values = new Array<unknown>(this.#allocated).fill(undefined);
+    this.#times = new Float64Array(this.#allocated * TIMES);
+    this.#deltas = new Float32Array(this.#times.buffer);
+    this.#weights = new Uint32Array(this.#times.buffer);
     this.#links = new LinkedSlots(SEGMENTS, this.#allocated);
   }
 
@@ -193,7 +210,7 @@ export class MemoryTier {
   get(key: string, now: number): unknown {
     const slot = this.#index.get(key);
     if (slot === undefined) return MISS;
-    if ((this.#numbers[slot * NUMBERS] as number) <= now) {
+    if ((this.#times[slot * TIMES] as number) <= now) {
       this.#expire(slot);
       return MISS;
     }
@@ -212,23 +229,23 @@ export class MemoryTier {
 
   /** Fresh-until time of the entry the last `get` or `peek` returned (before it, the value is stale). */
   get freshUntil(): number {
-    return this.#numbers[this.#lastSlot * NUMBERS + FRESH_UNTIL] as number;
+    return this.#times[this.#lastSlot * TIMES + FRESH_UNTIL] as number;
   }
 
   /** End of life (grace included) of the entry the last `get` or `peek` returned. */
   get expiresAt(): number {
-    return this.#numbers[this.#lastSlot * NUMBERS] as number;
+    return this.#times[this.#lastSlot * TIMES] as number;
   }
 
   /** Load duration (ms) of the entry the last `get` or `peek` returned. */
   get delta(): number {
-    return this.#numbers[this.#lastSlot * NUMBERS + DELTA] as number;
+    return this.#deltas[this.#lastSlot * WORDS + DELTA] as number;
   }
 
   /** Returns the live value for a key without recording an access, or {@link MISS}. */
   peek(key: string, now: number): unknown {
     const slot = this.#index.get(key);
-    if (slot === undefined || (this.#numbers[slot * NUMBERS] as number) <= now) return MISS;
+    if (slot === undefined || (this.#times[slot * TIMES] as number) <= now) return MISS;
     this.#lastSlot = slot;
     return this.#values[slot];
   }
@@ -236,8 +253,8 @@ export class MemoryTier {
   /** Moves the end of a live entry's freshness (to mark it stale, or fresh for a backoff). */
   setFreshUntil(key: string, freshUntil: number, now: number): boolean {
     const slot = this.#index.get(key);
-    if (slot === undefined || (this.#numbers[slot * NUMBERS] as number) <= now) return false;
-    this.#numbers[slot * NUMBERS + FRESH_UNTIL] = Math.min(freshUntil, this.#numbers[slot * NUMBERS] as number);
+    if (slot === undefined || (this.#times[slot * TIMES] as number) <= now) return false;
+    this.#times[slot * TIMES + FRESH_UNTIL] = Math.min(freshUntil, this.#times[slot * TIMES] as number);
     return true;
   }
 
@@ -256,21 +273,23 @@ export class MemoryTier {
     delta = 0,
   ): boolean {
     let slot = this.#index.get(key);
+    // Whole bytes, as the slot stores them, so the running sums subtract exactly what they added.
+    weight = Math.min(Math.ceil(weight), MAX_WEIGHT);
     if (weight > this.#maxBytes) {
       if (slot !== undefined) this.#unlink(slot, 'invalidated', now);
       return false;
     }
     if (slot !== undefined) {
       this.#values[slot] = value;
-      this.#numbers[slot * NUMBERS] = expiresAt;
-      this.#numbers[slot * NUMBERS + FRESH_UNTIL] = freshUntil;
-      this.#numbers[slot * NUMBERS + DELTA] = delta;
-      const change = weight - (this.#numbers[slot * NUMBERS + WEIGHT] as number);
+      this.#times[slot * TIMES] = expiresAt;
+      this.#times[slot * TIMES + FRESH_UNTIL] = freshUntil;
+      this.#deltas[slot * WORDS + DELTA] = delta;
+      const change = weight - (this.#weights[slot * WORDS + WEIGHT] as number);
       if (change !== 0) {
         const segment = this.#segmentOf(slot);
         this.#links.weight[segment] = (this.#links.weight[segment] as number) + change;
         this.#weight += change;
-        this.#numbers[slot * NUMBERS + WEIGHT] = weight;
+        this.#weights[slot * WORDS + WEIGHT] = weight;
       }
       this.#sketch.increment(this.#links.records[slot * RECORD + HASH] as number);
       this.#reorder(slot);
@@ -282,10 +301,10 @@ export class MemoryTier {
       this.#values[slot] = value;
       this.#links.records[slot * RECORD + HASH] = hash;
       this.#removals?.forget(hash | 0);
-      this.#numbers[slot * NUMBERS] = expiresAt;
-      this.#numbers[slot * NUMBERS + WEIGHT] = weight;
-      this.#numbers[slot * NUMBERS + FRESH_UNTIL] = freshUntil;
-      this.#numbers[slot * NUMBERS + DELTA] = delta;
+      this.#times[slot * TIMES] = expiresAt;
+      this.#weights[slot * WORDS + WEIGHT] = weight;
+      this.#times[slot * TIMES + FRESH_UNTIL] = freshUntil;
+      this.#deltas[slot * WORDS + DELTA] = delta;
       this.#stamp(slot, WINDOW);
       this.#links.push(WINDOW, slot, weight);
       this.#weight += weight;
@@ -360,7 +379,7 @@ export class MemoryTier {
     const segment = this.#segmentOf(slot);
     if (segment === PROBATION) {
       // A second look while on probation earns a place in the protected segment.
-      const weight = this.#numbers[slot * NUMBERS + WEIGHT] as number;
+      const weight = this.#weights[slot * WORDS + WEIGHT] as number;
       links.remove(PROBATION, slot, weight);
       this.#stamp(slot, PROTECTED);
       links.push(PROTECTED, slot, weight);
@@ -398,7 +417,7 @@ export class MemoryTier {
       links.head[PROTECTED] !== NIL
     ) {
       const demoted = links.head[PROTECTED] as number;
-      const weight = this.#numbers[demoted * NUMBERS + WEIGHT] as number;
+      const weight = this.#weights[demoted * WORDS + WEIGHT] as number;
       links.remove(PROTECTED, demoted, weight);
       this.#stamp(demoted, PROBATION);
       links.push(PROBATION, demoted, weight);
@@ -412,7 +431,7 @@ export class MemoryTier {
   /** Evicts until both bounds hold; the shape of Caffeine's `evictFromWindow` + `evictFromMain`. */
   #evict(now: number): void {
     const links = this.#links;
-    const numbers = this.#numbers;
+    const times = this.#times;
     let candidate = this.#moveWindowOverflowToProbation();
     let candidateSegment = PROBATION;
     let victim = links.head[PROBATION] as number;
@@ -448,11 +467,11 @@ export class MemoryTier {
         evict = candidate;
         victim = links.next(victim);
         candidate = NIL;
-      } else if ((numbers[candidate * NUMBERS] as number) <= now) {
+      } else if ((times[candidate * TIMES] as number) <= now) {
         // Dead entries go first, whatever their popularity.
         evict = candidate;
         candidate = links.next(candidate);
-      } else if ((numbers[victim * NUMBERS] as number) <= now) {
+      } else if ((times[victim * TIMES] as number) <= now) {
         evict = victim;
         victim = links.next(victim);
       } else if (this.#admit(candidate, victim)) {
@@ -463,7 +482,7 @@ export class MemoryTier {
         evict = candidate;
         candidate = links.next(candidate);
       }
-      if ((numbers[evict * NUMBERS] as number) <= now) this.#expire(evict);
+      if ((times[evict * TIMES] as number) <= now) this.#expire(evict);
       else {
         this.#unlink(evict, 'evicted', now);
         if (this.#tuner === undefined && this.#tuned) this.#startTuning();
@@ -481,7 +500,7 @@ export class MemoryTier {
       links.head[WINDOW] !== NIL
     ) {
       const moved = links.head[WINDOW] as number;
-      const weight = this.#numbers[moved * NUMBERS + WEIGHT] as number;
+      const weight = this.#weights[moved * WORDS + WEIGHT] as number;
       links.remove(WINDOW, moved, weight);
       this.#stamp(moved, PROBATION);
       links.push(PROBATION, moved, weight);
@@ -582,7 +601,7 @@ export class MemoryTier {
       const segment = probationHead !== NIL ? PROBATION : PROTECTED;
       const slot = links.head[segment] as number;
       if (slot === NIL) return;
-      const weight = this.#numbers[slot * NUMBERS + WEIGHT] as number;
+      const weight = this.#weights[slot * WORDS + WEIGHT] as number;
       if (
         (links.count[WINDOW] as number) + 1 > this.#windowMaxEntries ||
         (links.weight[WINDOW] as number) + weight > this.#windowMaxBytes
@@ -600,13 +619,13 @@ export class MemoryTier {
     for (let step = 0; step < SWEEP_STEPS; step++) {
       const slot = this.#sweepCursor;
       this.#sweepCursor = slot + 1 >= this.#used ? 0 : slot + 1;
-      if (this.#keys[slot] !== undefined && (this.#numbers[slot * NUMBERS] as number) <= now) this.#expire(slot);
+      if (this.#keys[slot] !== undefined && (this.#times[slot * TIMES] as number) <= now) this.#expire(slot);
     }
   }
 
   #expire(slot: number): void {
     // Remembered as of its expiry time, so a later miss can tell how long after expiry it came back.
-    this.#unlink(slot, 'expired', this.#numbers[slot * NUMBERS] as number);
+    this.#unlink(slot, 'expired', this.#times[slot * TIMES] as number);
   }
 
   #unlink(slot: number, cause: RemovalCause, at: number): void {
@@ -615,7 +634,7 @@ export class MemoryTier {
     else if (cause === 'expired') this.counters.expirations++;
     if (cause !== 'invalidated' && this.#sketch.frequency(hash) <= 1) this.counters.removedUnread++;
     this.#removals?.record(hash, cause, at);
-    const weight = this.#numbers[slot * NUMBERS + WEIGHT] as number;
+    const weight = this.#weights[slot * WORDS + WEIGHT] as number;
     this.#index.delete(this.#keys[slot] as string);
     this.#links.remove(this.#segmentOf(slot), slot, weight);
     this.#weight -= weight;
@@ -633,10 +652,23 @@ export class MemoryTier {
   }
 
   #grow(allocated: number): void {
-    this.#numbers = extended(this.#numbers, allocated * NUMBERS);
+    // Plain arrays grown by hand to exactly the slot count: a tier that reaches its entry bound holds
+    // no spare capacity (the engine's own growth leaves up to half again as much).
+    this.#keys = extendedArray(this.#keys, allocated);
+    this.#values = extendedArray(this.#values, allocated);
+    this.#times = extended(this.#times, allocated * TIMES);
+    this.#deltas = new Float32Array(this.#times.buffer);
+    this.#weights = new Uint32Array(this.#times.buffer);
     this.#links.grow(allocated);
     this.#allocated = allocated;
   }
+}
+
+/** A copy of `array` extended with `undefined` to `length` elements. */
+function extendedArray<T>(array: T[], length: number): (T | undefined)[] {
+  const copy = new Array<T | undefined>(length).fill(undefined);
+  for (let i = 0; i < array.length; i++) copy[i] = array[i];
+  return copy;
 }
 
 /** The window's share of a bound: at least 1 unit of a finite bound, as in Caffeine. */

@@ -34,6 +34,25 @@ describe('MemoryTier', () => {
     assert.equal(t.peek('k1', 0), MISS, 'a refused write drops the older value');
   });
 
+  it('keeps the numbers of every slot through growth: exact times, whole-byte weights that sum back to zero', () => {
+    // 1,000 entries grow the slot arrays from 256 four times; a custom weigher may return fractions.
+    const t = tier(Number.POSITIVE_INFINITY, 1_000_000);
+    const expiry = 1_767_225_600_123.5;
+    for (let i = 0; i < 1000; i++) t.set(`k${i}`, i, 10.25, expiry + i, 0, expiry + i - 7, 3.5);
+    assert.equal(t.bytes, 11_000, 'each weight is rounded up to whole bytes');
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(t.peek(`k${i}`, 0), i);
+      assert.equal(t.expiresAt, expiry + i);
+      assert.equal(t.freshUntil, expiry + i - 7);
+      assert.equal(t.delta, 3.5);
+    }
+    t.set('k5', 'heavier', 20.5, expiry, 0);
+    assert.equal(t.bytes, 11_010);
+    for (let i = 0; i < 1000; i++) t.delete(`k${i}`, 0);
+    assert.equal(t.bytes, 0);
+    assert.equal(t.size, 0);
+  });
+
   it('expires entries on read, without a timer', () => {
     const t = tier(10);
     t.set('k', 'v', 8, 100, 0);
