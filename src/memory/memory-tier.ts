@@ -35,9 +35,9 @@
  *
  * Entries live in slots. A slot's integers (list links, key hash, segment) form one 16-byte record
  * (`linked-slots.ts`), its numbers (expiry and fresh-until in float64, load time in float32, weight) 24
- * bytes of one buffer, and its key and value sit in two plain arrays. The key index maps a key to its slot number, a small integer V8 stores unboxed.
- * Compared with an object per entry, a hit touches a handful of cache lines, and the heap holds no
- * per-entry object for the GC to trace.
+ * bytes of one buffer, and its key and value sit in two plain arrays. The key index maps a key to its
+ * slot number, a small integer V8 stores unboxed. Compared with an object per entry, a hit touches a
+ * handful of cache lines, and the heap holds no per-entry object for the GC to trace.
  *
  * ## Bounds and expiry
  *
