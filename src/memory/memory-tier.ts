@@ -657,6 +657,7 @@ export class MemoryTier {
     this.#keys = extendedArray(this.#keys, allocated);
     this.#values = extendedArray(this.#values, allocated);
     this.#times = extended(this.#times, allocated * TIMES);
+    // The other views of the numbers follow the new buffer.
     this.#deltas = new Float32Array(this.#times.buffer);
     this.#weights = new Uint32Array(this.#times.buffer);
     this.#links.grow(allocated);
