@@ -111,6 +111,18 @@ interface Settings {
 
 type Message = Replication.Pgoutput.Message;
 
+/** The start position that asks the server for the slot's own confirmed position. */
+const START_AT_CONFIRMED = '0/00000000';
+
+/** The position one byte before `lsn` ('0/0' stays). */
+function byteBefore(lsn: string): string {
+  const [high = '0', low = '0'] = lsn.split('/');
+  const position = (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
+  if (position === 0n) return lsn;
+  const before = position - 1n;
+  return `${(before >> 32n).toString(16).toUpperCase()}/${(before & 0xffffffffn).toString(16).toUpperCase()}`;
+}
+
 class PostgresChangeStream extends EventEmitter implements ChangeStream {
   readonly #options: PostgresChangeStreamOptions;
   readonly #settings: Settings;
@@ -162,6 +174,11 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
       else if (shouldRespond && this.#confirmed !== undefined) this.#confirm(this.#confirmed);
     });
     this.#service.on('start', () => {
+      // A connection that close() could not end (it was still being opened) started streaming: end it.
+      if (this.#closed) {
+        void this.#service.stop().catch(() => undefined);
+        return;
+      }
       this.#active = true;
       this.#onStreaming?.();
     });
@@ -172,9 +189,7 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
     this.#lagTimer = setInterval(() => {
       // Idle, ask the server for a keepalive: it is answered with the server's sent position, which
       // confirms the WAL that held nothing for us (else the slot would keep it until the next commit).
-      if (this.#active && this.#confirmed !== undefined) {
-        void this.#service.acknowledge(this.#confirmed, true).catch(() => undefined);
-      }
+      if (this.#active && this.#confirmed !== undefined) this.#acknowledge(this.#confirmed, true);
       void this.#measureLag();
     }, settings.lagMs);
     this.#lagTimer.unref();
@@ -200,7 +215,12 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
     clearInterval(this.#lagTimer);
     this.#wake?.();
     this.#applier.stop();
-    await this.#service.destroy().catch(() => undefined);
+    // Only a stream that has started is ended here (so that subscribe() settles). One still being opened
+    // is ended by the 'start' handler, or by #run when the server refuses it: the library's stop(), run
+    // while its subscribe() connects, loses track of the new connection, which then stays open (and
+    // streaming, so this close would wait forever). Not destroy() either: without the error listener,
+    // the server's next restart would be an uncaught exception.
+    if (this.#active) await this.#service.stop().catch(() => undefined);
     await this.#running;
     if (options.dropSlot) await this.#dropSlot();
   }
@@ -211,7 +231,9 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
     while (!this.#closed) {
       try {
         await this.#prepare();
-        await this.#service.subscribe(this.#plugin, this.#settings.slot);
+        // From the slot's confirmed position ('0/0': the server's), not from the last position received,
+        // which the library would use on a resubscribe and which may be past what was applied.
+        if (!this.#closed) await this.#service.subscribe(this.#plugin, this.#settings.slot, START_AT_CONFIRMED);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         // The slot streaming to another instance is the normal state of a follower: not an error.
@@ -221,6 +243,9 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
           this.#report(new Error(`the PostgreSQL change stream stopped: ${message}; retrying`, { cause: error }));
         }
       }
+      // subscribe() leaves its connection open when the server refuses the slot (a follower's every
+      // attempt): end it here, every time, before a next attempt opens another.
+      await this.#service.stop().catch(() => undefined);
       this.#active = false;
       this.#applier.abandon(); // a transaction cut off mid-way is resent from its begin
       if (this.#closed) break;
@@ -294,7 +319,18 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
 
   #confirm(lsn: string): void {
     this.#confirmed = lsn;
-    void this.#service.acknowledge(lsn).catch(() => undefined);
+    this.#acknowledge(lsn, false);
+  }
+
+  /**
+   * Tells the server everything before `lsn` is applied. The library reports the position it is given
+   * plus one byte (it takes it for the last byte received); ours are ends (a commit's end, the server's
+   * sent position), as PostgreSQL's own subscriber reports them. One byte too far matters: the server
+   * skips, on the next start, a transaction whose COMMIT record begins before the confirmed position,
+   * and a COMMIT can begin exactly where the server's sent position stood.
+   */
+  #acknowledge(lsn: string, ping: boolean): void {
+    void this.#service.acknowledge(byteBefore(lsn), ping).catch(() => undefined);
   }
 
   async #measureLag(): Promise<void> {
@@ -304,7 +340,6 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
           'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1',
           [this.#settings.slot],
         );
-        // (−1 when idle: a confirmation names the byte after the last one applied.)
         return rows[0]?.lag == null ? undefined : Math.max(0, Number(rows[0].lag));
       });
       this.#lagBytes = lag;

@@ -3,7 +3,8 @@
  * the test's own with `wal_level=logical` and real Redis: raw SQL (no application call) invalidates keys
  * and tags in every instance; an old row loaded before a raw UPDATE is never stored after it (the forced
  * race, 0 stale sets); a consumer killed with SIGKILL mid-stream loses nothing, because the slot resends
- * what it had not confirmed; one consumer streams per slot, and a follower takes over.
+ * what it had not confirmed; one consumer streams per slot, and a follower takes over; a stream closed at
+ * any moment leaves no connection behind.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
@@ -193,9 +194,37 @@ describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
     assert.ok(applied < ids.length, `the consumer was killed mid-stream (after ${applied} of ${ids.length})`);
     // The follower applied what the killed consumer had not confirmed: together, every transaction
     // (one may be applied by both, if the consumer died between applying and confirming it).
-    await eventually(() => applied + follower.stats().transactions >= ids.length, 'every transaction applied', 10_000);
+    await eventually(
+      () => applied + follower.stats().transactions >= ids.length,
+      'every transaction applied',
+      10_000,
+    ).catch((error: Error) =>
+      assert.fail(
+        `${error.message}: the killed consumer reported ${applied}, the follower ${follower.stats().transactions}`,
+      ),
+    );
     const resumed = follower.stats().transactions;
     assert.ok(applied + resumed <= ids.length + 1, `${applied} + ${resumed}`);
+  });
+
+  it("confirms exactly what it applied, as PostgreSQL's own subscriber does: idle, the slot is not one byte ahead", async () => {
+    const exact = stream(instance(), 'exact');
+    await exact.streaming();
+    const applied = nextApplied(exact);
+    await sql.query(`UPDATE menus SET name = 'exact' WHERE id = 700`);
+    await applied;
+    // A byte ahead, the server would skip a transaction whose COMMIT begins where its position stood.
+    await eventually(
+      async () => {
+        const [row] = await postgres.query<{ exact: boolean }>(
+          "SELECT confirmed_flush_lsn = pg_current_wal_lsn() AS exact FROM pg_replication_slots WHERE slot_name = 'exact'",
+        );
+        return row?.exact === true;
+      },
+      "the slot's confirmed position equal to the server's",
+      5_000,
+    );
+    await exact.close({ dropSlot: true });
   });
 
   async function consumer(slot: string): Promise<ChildProcess> {
@@ -226,6 +255,37 @@ describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
     await waiting.close({ dropSlot: true });
     const slots = await postgres.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'election'");
     assert.equal(slots.length, 0, 'dropped');
+  });
+
+  it('a stream closed at any moment of its retries leaves no connection open', async () => {
+    const leader = stream(instance(), 'closing');
+    await leader.streaming();
+    // Followers closed 0–133 ms after they start: while preparing the slot, connecting, being refused
+    // the slot, or waiting to retry. Each connects under an application name of its own.
+    const followers = Array.from({ length: 20 }, (_, i) =>
+      createPostgresChangeStream({
+        cache: instance(),
+        connection: `${postgres.url}?application_name=closing-${i}`,
+        slot: 'closing',
+        tables: { menus: { keys: (row) => [`menu:${row.id}`] } },
+        retry: '20ms',
+      }),
+    );
+    await Promise.all(
+      followers.map(async (follower, i) => {
+        await new Promise((resolve) => setTimeout(resolve, i * 7));
+        await follower.close();
+      }),
+    );
+    await leader.close({ dropSlot: true });
+    const open = async () =>
+      postgres.query<{ name: string }>(
+        "SELECT application_name AS name FROM pg_stat_activity WHERE application_name LIKE 'closing-%'",
+      );
+    // The server notices a closed connection a moment later; one left open stays.
+    await eventually(async () => (await open()).length === 0, 'no connection of a closed stream is open', 3_000).catch(
+      async (error) => assert.fail(`${error.message}: ${JSON.stringify(await open())}`),
+    );
   });
 
   it('reports a slot that fell behind (lag in bytes, a warning, Prometheus), and catches up', async () => {

@@ -26,8 +26,9 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Cache as CacheManager } from 'cache-manager';
-import { createCache, createRedisTier, type RedisTier } from '../../src/index.js';
+import { type Cache, createCache, createRedisTier, type RedisTier } from '../../src/index.js';
 import { cacheManagerModule, createCacheManager } from '../../src/integrations/cache-manager.js';
+import { eventually } from '../helpers/eventually.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
 /** The database: counts its reads, shared by every application instance of a test. */
@@ -82,8 +83,8 @@ describe('tiercache/cache-manager in NestJS', () => {
     await server.stop();
   });
 
-  /** One application instance (its own cache and Redis connections), listening; its base URL. */
-  async function instance(store: MenuStore, wiring: 'module' | 'CacheModule'): Promise<string> {
+  /** One application instance (its own cache and Redis connections), listening: its base URL and its cache. */
+  async function instance(store: MenuStore, wiring: 'module' | 'CacheModule'): Promise<{ url: string; cache: Cache }> {
     const l2 = createRedisTier({ client: server.url });
     tiers.push(l2);
     const cache = createCache({ ttl: '1m', l2 });
@@ -102,7 +103,14 @@ describe('tiercache/cache-manager in NestJS', () => {
     const app = await NestFactory.create(AppModule, { logger: false });
     apps.push(app);
     await app.listen(0, '127.0.0.1');
-    return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    return { url: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`, cache };
+  }
+
+  /** What the shared tier holds, read without an L1 of its own. */
+  function sharedTierReader(): Cache {
+    const l2 = createRedisTier({ client: server.url });
+    tiers.push(l2);
+    return createCache({ ttl: '1m', l1: false, l2 });
   }
 
   const json = async (url: string, init?: RequestInit) => {
@@ -113,11 +121,15 @@ describe('tiercache/cache-manager in NestJS', () => {
   for (const wiring of ['module', 'CacheModule'] as const) {
     it(`CacheInterceptor caches a GET response, shared by two instances through Redis (${wiring})`, async () => {
       const store = new MenuStore();
-      const [a, b] = [await instance(store, wiring), await instance(store, wiring)];
+      const [a, b] = [(await instance(store, wiring)).url, (await instance(store, wiring)).url];
       const id = wiring === 'module' ? '7' : '8'; // the tests share one Redis
       const expected = { status: 200, body: { id, name: `menu ${id}` } };
       assert.deepEqual(await json(`${a}/menus/cached/${id}`), expected);
       assert.deepEqual(await json(`${a}/menus/cached/${id}`), expected);
+      // CacheInterceptor stores a response in a `tap` after sending it, so the shared tier holds it a
+      // few round trips after the first answer (seen at 35 ms under load): wait for that, not a clock.
+      const shared = sharedTierReader();
+      await eventually(() => shared.has(`/menus/cached/${id}`), "instance a's store reached Redis");
       assert.deepEqual(await json(`${b}/menus/cached/${id}`), expected);
       assert.equal(store.reads, 1, 'one database read for three requests on two instances');
     });
@@ -125,20 +137,25 @@ describe('tiercache/cache-manager in NestJS', () => {
 
   it('wrap through @Inject(CACHE_MANAGER): 40 concurrent requests on two instances, one database read', async () => {
     const store = new MenuStore();
-    const [a, b] = [await instance(store, 'module'), await instance(store, 'module')];
+    const [{ url: a, cache: cacheOfA }, { url: b }] = [
+      await instance(store, 'module'),
+      await instance(store, 'module'),
+    ];
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) => json(`${i % 2 === 0 ? a : b}/menus/wrapped/9`)),
     );
     assert.equal(store.reads, 1);
     assert.ok(answers.every((answer) => answer.status === 200 && answer.body.name === 'menu 9'));
     assert.deepEqual(await json(`${b}/menus/wrapped/9`, { method: 'DELETE' }), { status: 200, body: { ok: true } });
+    // The bus carries the delete to a's L1 within milliseconds, not before `del` returns.
+    await eventually(async () => !(await cacheOfA.has('menu:9')), "the delete reached instance a's L1");
     await json(`${a}/menus/wrapped/9`);
     assert.equal(store.reads, 2, 'the delete on one instance reached the other');
   });
 
   it("a Nest exception thrown in wrap's function keeps its status: 404, and nothing cached", async () => {
     const store = new MenuStore();
-    const a = await instance(store, 'module');
+    const { url: a } = await instance(store, 'module');
     assert.equal((await json(`${a}/menus/wrapped/missing`)).status, 404);
     assert.equal((await json(`${a}/menus/wrapped/missing`)).status, 404);
     assert.equal(store.reads, 2);
