@@ -189,7 +189,8 @@ class BinlogChangeStream extends EventEmitter implements ChangeStream {
     let reported = '';
     while (!this.#closed) {
       try {
-        if (await this.#lead()) {
+        // A close() while the lock was being taken finds nothing to wake yet: do not start streaming.
+        if ((await this.#lead()) && !this.#closed) {
           await this.#consume();
           reported = '';
         }
@@ -251,6 +252,10 @@ class BinlogChangeStream extends EventEmitter implements ChangeStream {
       // The control connection holds the lock: if it dies, so does the lead.
       control.on('end', () => reject(new Error('the connection holding the lock closed')));
       this.#wake = () => resolve();
+      if (this.#closed) {
+        resolve(); // closed while the position was read: its wake came before this one was set
+        return;
+      }
       zongji.start({
         serverId: 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
         includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'mariadbgtid', 'gtid', 'xid', 'query'],
