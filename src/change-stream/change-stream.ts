@@ -35,7 +35,10 @@ export interface ChangeStream {
   stats(): ChangeStreamStats;
   on<E extends keyof ChangeStreamEvents>(event: E, listener: ChangeStreamEvents[E]): this;
   off<E extends keyof ChangeStreamEvents>(event: E, listener: ChangeStreamEvents[E]): this;
-  /** Stops consuming; with `dropSlot` (PostgreSQL), also removes the slot, retiring the consumer. */
+  /**
+   * Stops consuming; with `dropSlot` (PostgreSQL), also removes the slot, retiring the consumer. A stream
+   * whose cache is closed closes itself (with an `error` event), so another instance takes over.
+   */
   close(options?: { readonly dropSlot?: boolean }): Promise<void>;
 }
 
@@ -61,7 +64,7 @@ export class CommitApplier {
      * `changes` is how many row changes the batch held (0: only transactions of other tables).
      */
     private readonly confirm: (position: string, changes: number) => void | Promise<void>,
-    /** The cache closed mid-batch: nothing more is confirmed; the stream should stop. */
+    /** The cache closed mid-batch: nothing more is confirmed; the stream closes (and lets another lead). */
     private readonly failed: () => void,
   ) {}
 

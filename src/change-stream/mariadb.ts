@@ -157,7 +157,8 @@ class BinlogChangeStream extends EventEmitter implements ChangeStream {
       options.tables,
       this,
       (position, changes) => this.#store(position, changes),
-      () => this.#zongji?.stop(),
+      // The cache closed under the stream: close, so the lock goes to an instance whose cache is open.
+      () => void this.close(),
     );
     this.#running = this.#run();
   }

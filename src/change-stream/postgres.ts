@@ -164,7 +164,8 @@ class PostgresChangeStream extends EventEmitter implements ChangeStream {
       options.tables,
       this,
       (lsn) => this.#confirm(lsn),
-      () => void this.#service.stop().catch(() => undefined),
+      // The cache closed under the stream: close, so the slot goes to an instance whose cache is open.
+      () => void this.close(),
     );
     this.#service.on('data', (_lsn: string, message: Message) => this.#receive(message));
     this.#service.on('heartbeat', (lsn: string, _time: number, shouldRespond: boolean) => {
