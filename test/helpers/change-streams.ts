@@ -25,16 +25,23 @@ export async function assertFollowerClosesPromptly(follower: ChangeStream): Prom
 }
 
 /**
- * Closes the cache under a streaming change stream and writes a row the stream maps (`update`): the stream
- * must report the closed cache and let its slot or lock go (`released`), and keep it released 500 ms
- * later — five retries of a stream that only stopped and took it back.
+ * Closes the cache under a streaming change stream (made by `stream`) and runs `update`, a write the
+ * stream maps to `key`: the stream must report the closed cache and let its slot or lock go (`released`),
+ * and keep it released 500 ms later — five retries of a stream that only stopped and took it back. Then
+ * the next consumer must apply the write. @returns That consumer, for the caller to close.
  */
-export async function assertLetsGoWhenItsCacheCloses(
-  changes: ChangeStream,
-  cache: Cache,
-  update: () => Promise<unknown>,
-  released: () => Promise<boolean>,
-): Promise<void> {
+export async function assertNextTakesOverWhenItsCacheCloses(scenario: {
+  readonly instance: () => Cache;
+  readonly stream: (cache: Cache) => ChangeStream;
+  readonly key: string;
+  readonly update: () => Promise<unknown>;
+  readonly released: () => Promise<boolean>;
+}): Promise<ChangeStream> {
+  const { instance, stream, key, update, released } = scenario;
+  const check = instance();
+  await check.set(key, 'cached before the update');
+  const cache = instance();
+  const changes = stream(cache);
   const errors: Error[] = [];
   changes.on('error', (error) => errors.push(error));
   await changes.streaming();
@@ -44,4 +51,8 @@ export async function assertLetsGoWhenItsCacheCloses(
   await new Promise((resolve) => setTimeout(resolve, 500));
   assert.equal(await released(), true, 'still released 500 ms later');
   assert.ok(errors.length > 0, 'the closed cache reported');
+  const next = stream(instance());
+  await next.streaming();
+  await eventually(async () => !(await check.has(key)), 'the update applied by the next consumer', 5_000);
+  return next;
 }

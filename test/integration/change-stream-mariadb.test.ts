@@ -12,7 +12,7 @@ import { type ChangeStream, createBinlogChangeStream } from '../../src/change-st
 import { type Cache, ConfigError, createCache, createRedisTier, type RedisTier } from '../../src/index.js';
 import {
   assertFollowerClosesPromptly,
-  assertLetsGoWhenItsCacheCloses,
+  assertNextTakesOverWhenItsCacheCloses,
   nextApplied,
 } from '../helpers/change-streams.js';
 import { eventually } from '../helpers/eventually.js';
@@ -234,21 +234,16 @@ describe('MariaDB binlog change stream', needs(mariadbBinariesMissing), () => {
   });
 
   it('a stream whose cache closes closes itself and lets the lock go: the next consumer applies what it could not', async () => {
-    const check = instance();
-    await check.set('menu:800', 'cached before the update');
-    const doomed = instance();
-    await assertLetsGoWhenItsCacheCloses(
-      stream(doomed, 'orphan'),
-      doomed,
-      () => sql.query(`UPDATE menus SET name = 'orphaned' WHERE id = 800`),
-      async () => {
+    await assertNextTakesOverWhenItsCacheCloses({
+      instance,
+      stream: (cache) => stream(cache, 'orphan'),
+      key: 'menu:800',
+      update: () => sql.query(`UPDATE menus SET name = 'orphaned' WHERE id = 800`),
+      released: async () => {
         const [rows] = await sql.query("SELECT IS_FREE_LOCK('tiercache_binlog:orphan') AS free");
         return (rows as { free: number }[])[0]?.free === 1;
       },
-    );
-    const next = stream(instance(), 'orphan');
-    await next.streaming();
-    await eventually(async () => !(await check.has('menu:800')), 'the UPDATE applied by the next consumer', 5_000);
+    });
   });
 
   it('refuses bad options with a ConfigError naming them', () => {

@@ -22,7 +22,7 @@ import {
 } from '../../src/index.js';
 import {
   assertFollowerClosesPromptly,
-  assertLetsGoWhenItsCacheCloses,
+  assertNextTakesOverWhenItsCacheCloses,
   nextApplied,
 } from '../helpers/change-streams.js';
 import { eventually } from '../helpers/eventually.js';
@@ -295,23 +295,18 @@ describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
   });
 
   it('a stream whose cache closes closes itself and lets the slot go: the next consumer applies what it could not', async () => {
-    const check = instance();
-    await check.set('menu:800', 'cached before the update');
-    const doomed = instance();
-    await assertLetsGoWhenItsCacheCloses(
-      stream(doomed, 'orphan'),
-      doomed,
-      () => sql.query(`UPDATE menus SET name = 'orphaned' WHERE id = 800`),
-      async () =>
+    const next = await assertNextTakesOverWhenItsCacheCloses({
+      instance,
+      stream: (cache) => stream(cache, 'orphan'),
+      key: 'menu:800',
+      update: () => sql.query(`UPDATE menus SET name = 'orphaned' WHERE id = 800`),
+      released: async () =>
         (
           await postgres.query<{ active: boolean }>(
             "SELECT active FROM pg_replication_slots WHERE slot_name = 'orphan'",
           )
         )[0]?.active === false,
-    );
-    const next = stream(instance(), 'orphan');
-    await next.streaming();
-    await eventually(async () => !(await check.has('menu:800')), 'the UPDATE applied by the next consumer', 5_000);
+    });
     await next.close({ dropSlot: true });
   });
 
