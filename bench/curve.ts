@@ -65,11 +65,11 @@ const random = seededRandom(3);
 for (let i = 0; i < uniform.length; i++) uniform[i] = Math.floor(random() * 20_000);
 measure('uniform 20k keys (5 reads each)', { name: 'u', requests: uniform, distinct: 20_000 }, 1000);
 for (const file of [
-  'lirs-ps.trace.gz',
-  'lirs-cs.trace.gz',
-  'lirs-sprite.trace.gz',
-  'lirs-multi2.trace.gz',
+  ...['multi1', 'multi2', 'multi3', 'gli', 'ps', 'sprite', 'loop', '2_pools', 'cs', 'cpp'].map(
+    (n) => `lirs-${n}.trace.gz`,
+  ),
   'cache2k-web07.trace.xz',
+  'cache2k-web12.trace.xz',
 ]) {
   const path = join(values.traces as string, file);
   if (!existsSync(path)) continue;

@@ -87,7 +87,7 @@ export class CacheCore {
     if (l1 !== undefined && curveEntries !== undefined) {
       // The live miss-ratio curve: sampled on the L1's hit path, simulated on misses and by a timer.
       // Its own randomness: drawing from options.random would shift a seeded cache's own sequence.
-      this.curve = new MissRatioCurve(this.capacity, curveEntries, Math.random, () => l1.windowFraction);
+      this.curve = new MissRatioCurve(this.capacity, curveEntries, Math.random);
       l1.sampler = this.curve;
     }
     if (l1 !== undefined) {

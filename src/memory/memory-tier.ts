@@ -153,6 +153,8 @@ export class MemoryTier {
   #windowFraction = INITIAL_WINDOW;
   /** Whether the window follows a {@link WindowTuner} (created at the first eviction), or stays put. */
   #tuned: boolean;
+  /** Most entries each of the tuner's shadows holds (undefined: the tuner's default). */
+  readonly #tunerShadowEntries: number | undefined;
   #tuner: WindowTuner | undefined;
   /** Hashes (unsigned) below this are sampled, for the tuner or the {@link sampler}: one comparison per access. */
   #sampleBelow = 0;
@@ -166,11 +168,19 @@ export class MemoryTier {
    * @param limits At least one finite bound (the cache's options check this).
    * @param random Source of randomness for the hash seed and admission tie-breaks.
    * @param removals Where to remember removed keys, for miss causes and capacity estimates.
-   * @param window A fixed window share (the tuner's shadows and the miss-ratio curve's simulations);
-   *   without it the window is tuned.
+   * @param window A fixed window share (the tuner's own shadows); without it the window is tuned.
+   * @param tunerShadowEntries Caps the size of the tuner's shadows (the miss-ratio curve's simulations
+   *   tune their windows on smaller ones than an L1 does).
    */
-  constructor(limits: MemoryTierLimits, random: () => number, removals?: RemovalLog, window?: number) {
+  constructor(
+    limits: MemoryTierLimits,
+    random: () => number,
+    removals?: RemovalLog,
+    window?: number,
+    tunerShadowEntries?: number,
+  ) {
     this.#removals = removals;
+    this.#tunerShadowEntries = tunerShadowEntries;
     this.#maxEntries = limits.maxEntries;
     this.#maxBytes = limits.maxBytes;
     this.#tuned = window === undefined;
@@ -549,7 +559,7 @@ export class MemoryTier {
   /** Starts tuning once the tier is full: only then does the window matter, and the capacity is known. */
   #startTuning(): void {
     const capacity = Number.isFinite(this.#maxEntries) ? this.#maxEntries : this.#index.size;
-    const entries = WindowTuner.shadowEntries(capacity, this.#maxBytes);
+    const entries = WindowTuner.shadowEntries(capacity, this.#maxBytes, this.#tunerShadowEntries);
     if (entries === undefined) {
       this.#tuned = false;
       return;

@@ -13,14 +13,19 @@ export function sampleThreshold(rate: number): number {
   return rate >= 1 ? TWO_32 : Math.floor(rate * TWO_32);
 }
 
-/** A memory tier of fixed window fed sampled hashes, counting its hits. A class: long-lived, touched per sample. */
+/**
+ * A memory tier fed sampled hashes, counting its hits: of a fixed window (the window tuner's shadows), or
+ * tuning its own on shadows of at most `tunerShadowEntries` (the miss-ratio curve's simulations). A class:
+ * long-lived, touched per sample.
+ */
 export class Shadow {
   hits = 0;
   accesses = 0;
   readonly tier: MemoryTier;
 
-  constructor(entries: number, window: number, random: () => number) {
-    this.tier = new MemoryTier({ maxEntries: entries, maxBytes: Number.POSITIVE_INFINITY }, random, undefined, window);
+  constructor(entries: number, window: number | undefined, random: () => number, tunerShadowEntries?: number) {
+    const limits = { maxEntries: entries, maxBytes: Number.POSITIVE_INFINITY };
+    this.tier = new MemoryTier(limits, random, undefined, window, tunerShadowEntries);
   }
 
   /** Reads the key of this hash, setting it on a miss. */

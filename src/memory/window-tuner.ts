@@ -70,12 +70,12 @@ export class WindowTuner {
   #leader: number;
 
   /**
-   * How many entries each shadow of an L1 holding `capacity` entries gets, within `maxBytes`; `undefined`
-   * when that is too few to tell windows apart.
+   * How many entries each shadow of an L1 holding `capacity` entries gets, within `maxBytes` and at most
+   * `most`; `undefined` when that is too few to tell windows apart.
    */
-  static shadowEntries(capacity: number, maxBytes: number): number | undefined {
+  static shadowEntries(capacity: number, maxBytes: number, most = SHADOW_ENTRIES): number | undefined {
     const byBytes = Math.floor((maxBytes * BYTE_BUDGET_SHARE) / (CANDIDATE_WINDOWS.length * BYTES_PER_ENTRY));
-    const entries = Math.min(SHADOW_ENTRIES, Math.ceil(capacity), byBytes);
+    const entries = Math.min(most, Math.ceil(capacity), byBytes);
     return entries < MIN_SHADOW_ENTRIES && entries < capacity ? undefined : entries;
   }
 

@@ -7,9 +7,11 @@
  *   32-bit hash is below rate(s) × 2³², rate(s) = m / (s × C): each simulation sees the same keys every
  *   time, a rate(s) share of them, so it reproduces the reuse pattern of the whole stream scaled down.
  *   Its cache holds m entries (or s × C if that is smaller; then rate = 1 and it is exact).
- * - **The cache's own policy.** Each simulation is a `MemoryTier` (W-TinyLFU) of its scaled size with the
- *   L1's current window, fed the sampled hashes — so the curve reflects admission and frequency, not just
- *   LRU stack distances, which is what the removal log's 2×/4× estimate assumed.
+ * - **The cache's own policy.** Each simulation is a `MemoryTier` (W-TinyLFU) of its scaled size fed the
+ *   sampled hashes — so the curve reflects admission and frequency, not just LRU stack distances, which
+ *   is what the removal log's 2×/4× estimate assumed. Each tunes its own window, as an L1 of that size
+ *   would: the best window moves with the size (lirs-sprite hits most with a 1 % window at 71 entries, an 80 % one at 708),
+ *   and copying the L1's window into every size mispredicted such traces by up to 7 points.
  * - **Off the hit path.** The L1 hands over a hash on a hit or an insert only when it is below the
  *   largest rate (one comparison otherwise); hashes wait in a ring and are simulated in batches on the
  *   miss path or by `stats()`. A full ring drops samples, it never blocks.
@@ -17,21 +19,30 @@
  *   relative to the simulation at 1×: predicted(s) = actual + sim(s) − sim(1).
  */
 import { SampleRing, Shadow, sampleThreshold } from '../memory/shadow.js';
-import { INITIAL_WINDOW } from '../memory/window-tuner.js';
+import { CANDIDATE_WINDOWS } from '../memory/window-tuner.js';
 
 /** The sizes simulated, as multiples of the L1's capacity. */
 export const CURVE_SCALES: readonly number[] = [0.25, 0.5, 1, 2, 4, 8, 16];
 /**
  * Entries of the miniature cache at 1× (the others scale with it; all seven hold ~32× this). Measured
- * (`npm run bench -- curve`): 256 → mean error 0.81 points, max 2.96; 1024 → 0.58, max 2.90; 512 between.
+ * (`npm run bench -- curve`, every simulation tuning its own window): 512 → mean error 0.73 points, max
+ * 4.0, 96 % within 3 (Zipf 1.0 at 4× overshoots: the sample is too small for such skew); 1024 → 0.48,
+ * max 4.0 (one short trace, whose actual hit rate itself moves 4 points with the seed), 98 %.
  */
-const MINI_ENTRIES = 512;
+const MINI_ENTRIES = 1024;
+/**
+ * Most entries each shadow of a simulation's window tuner holds. Measured with 1024-entry minis: 256 →
+ * mean error 0.48, 128 → 0.69, 512 (the L1's own) → no better than 256, for ~0.6 MB more.
+ */
+const MINI_TUNER_SHADOW_ENTRIES = 256;
 /** Fewer entries at 1× than this say too little: no curve. */
 const MIN_MINI_ENTRIES = 32;
 /** Heap bytes per simulated entry (a memory tier's slot, index entry and sketch share), measured ~100. */
 const BYTES_PER_ENTRY = 100;
 /** The simulations' entries per entry at 1×: the sum of {@link CURVE_SCALES}. */
 const ENTRIES_PER_UNIT = 31.75;
+/** Most entries the simulations' window tuners hold together: each of seven has six capped shadows. */
+const TUNER_ENTRIES_MAX = CURVE_SCALES.length * CANDIDATE_WINDOWS.length * MINI_TUNER_SHADOW_ENTRIES;
 
 /** Cumulative figures of every simulation, by scale (index into {@link CURVE_SCALES}). */
 export interface CurveTotals {
@@ -44,16 +55,23 @@ export class MissRatioCurve {
   /** Hashes below this are sampled (the largest rate of any simulation). */
   readonly sampleBelow: number;
   readonly #minis: Shadow[];
-  readonly #windowOf: () => number;
-  #window = INITIAL_WINDOW;
   readonly #ring = new SampleRing();
 
   /**
    * The size of the miniature cache at 1× for an L1 of `capacity` entries bounded by `maxBytes`: the
-   * simulations take at most a quarter of `maxBytes`. `undefined` when that leaves too little.
+   * simulations and their window tuners take at most a quarter of `maxBytes`. `undefined` when that
+   * leaves too little.
    */
   static entriesFor(capacity: number, maxBytes: number): number | undefined {
-    const byBytes = Math.floor(maxBytes / 4 / (ENTRIES_PER_UNIT * BYTES_PER_ENTRY));
+    const budget = maxBytes / 4 / BYTES_PER_ENTRY;
+    // A simulation's tuner holds six shadows of min(cap, its size) entries, so the tuners together hold
+    // at most min(TUNER_ENTRIES_MAX, 6 × the simulations' entries): the largest size under either bound.
+    const byBytes = Math.floor(
+      Math.max(
+        (budget - TUNER_ENTRIES_MAX) / ENTRIES_PER_UNIT,
+        budget / (ENTRIES_PER_UNIT * (1 + CANDIDATE_WINDOWS.length)),
+      ),
+    );
     const entries = Math.min(MINI_ENTRIES, byBytes, Math.ceil(capacity));
     return entries < MIN_MINI_ENTRIES && entries < capacity ? undefined : entries;
   }
@@ -61,15 +79,14 @@ export class MissRatioCurve {
   /**
    * @param capacity The L1's capacity in entries.
    * @param entries The miniature cache's size at 1× (see {@link entriesFor}).
-   * @param windowOf The L1's window share now, which every simulation copies.
    */
-  constructor(capacity: number, entries: number, random: () => number, windowOf: () => number = () => INITIAL_WINDOW) {
-    this.#windowOf = windowOf;
+  constructor(capacity: number, entries: number, random: () => number) {
     // One sampling rate for every size, so all simulations see the same keys: the sample's own bias (a
     // very hot key in or out) is shared by every point, and the adjustment to 1× cancels it.
     const rate = Math.min(1, entries / capacity);
     this.#minis = CURVE_SCALES.map(
-      (scale) => new Shadow(Math.max(1, Math.round(scale * capacity * rate)), INITIAL_WINDOW, random),
+      (scale) =>
+        new Shadow(Math.max(1, Math.round(scale * capacity * rate)), undefined, random, MINI_TUNER_SHADOW_ENTRIES),
     );
     this.sampleBelow = sampleThreshold(rate);
   }
@@ -88,11 +105,6 @@ export class MissRatioCurve {
   drain(): void {
     const ring = this.#ring;
     const minis = this.#minis;
-    const window = this.#windowOf();
-    if (window !== this.#window) {
-      this.#window = window;
-      for (const mini of minis) mini.tier.resizeWindow(window);
-    }
     // One rate for every size: each queued hash belongs to every simulation.
     for (let i = 0; i < ring.length; i++) {
       const hash = ring.hashes[i] as number;
