@@ -373,14 +373,16 @@ export class MemoryTier {
 
   /**
    * Why a key that is not cached is not: its last removal, if the removal log remembers it; else
-   * `'seen'` if the frequency sketch has seen it recently (it was evicted long ago or never admitted);
-   * else `undefined` — a first read, as far as the tier can tell.
+   * `'seen'` if the frequency sketch has counted it at least twice recently (it was evicted long ago or
+   * never admitted); else `undefined` — a first read, as far as the tier can tell. A key read once, long
+   * ago, counts as a first read: the doorkeeper that remembers single sightings cannot tell them from
+   * its false positives, and the miss-ratio curve sees such re-reads anyway.
    */
   explainMiss(key: string): Removal | 'seen' | undefined {
     const hash = hashString(key, this.#seed) | 0;
     const removal = this.#removals?.lookup(hash);
     if (removal !== undefined) return removal;
-    return this.#sketch.frequency(hash) > 0 ? 'seen' : undefined;
+    return this.#sketch.repeated(hash) ? 'seen' : undefined;
   }
 
   /** Moves an accessed slot within its segments. */

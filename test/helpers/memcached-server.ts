@@ -42,8 +42,14 @@ export class MemcachedServer {
         stdio: 'ignore',
       },
     );
+    // A missing binary fails at once with the reason, not after the ready timeout (or as an uncaught error).
+    let failed: Error | undefined;
+    this.#process.once('error', (error) => {
+      failed = error;
+    });
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
+      if (failed !== undefined) throw new Error(`memcached could not start: ${failed.message}`);
       if ((await this.command('mn').catch(() => '')).startsWith('MN')) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

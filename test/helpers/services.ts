@@ -1,9 +1,10 @@
 /**
- * The machine services some tests need (PostgreSQL, MariaDB, Chromium). A contributor without one gets
+ * The machine services some tests need (PostgreSQL, MariaDB, Chromium, the memcached binary). A contributor without one gets
  * those tests skipped with the reason, counted in the runner's summary; CI has them all (`.ci/run`).
  */
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
+import { delimiter, join } from 'node:path';
 import { it } from 'node:test';
 
 export const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -37,6 +38,13 @@ export const mariadbMissing: string | false = (await listening(MARIADB, 3306))
 export const chromiumMissing: string | false = existsSync(CHROMIUM)
   ? false
   : `no ${CHROMIUM} (set CHROMIUM_PATH; .ci/run installs it)`;
+
+/** `false` when a `memcached` binary is on the PATH (tests start their own servers), else why not. */
+export const memcachedMissing: string | false = (process.env.PATH ?? '')
+  .split(delimiter)
+  .some((dir) => dir !== '' && existsSync(join(dir, 'memcached')))
+  ? false
+  : 'no memcached on the PATH (apt-get install memcached; .ci/run installs it)';
 
 /**
  * Options for a suite that needs a service: `{ skip: reason }` when it is missing — and then a skipped

@@ -12,6 +12,7 @@ import { FaultProxy } from '../helpers/fault-proxy.js';
 import { Instance } from '../helpers/instances.js';
 import { MemcachedServer } from '../helpers/memcached-server.js';
 import { RedisServer } from '../helpers/redis-server.js';
+import { memcachedMissing, needs } from '../helpers/services.js';
 
 const envelope = (value: unknown, ttlMs = 60_000) => ({
   value,
@@ -20,7 +21,7 @@ const envelope = (value: unknown, ttlMs = 60_000) => ({
   delta: 0,
 });
 
-describe('Memcached tier', () => {
+describe('Memcached tier', needs(memcachedMissing), () => {
   let servers: MemcachedServer[];
   let tier: MemcachedTier;
 
@@ -152,7 +153,7 @@ describe('Memcached tier', () => {
   });
 });
 
-describe('Memcached tier: hot keys', () => {
+describe('Memcached tier: hot keys', needs(memcachedMissing), () => {
   it('spreads a hot key over three servers, and a write is never undone by a copy', async () => {
     const servers = await Promise.all([0, 1, 2, 3].map(() => MemcachedServer.start()));
     const tier = createMemcachedTier({ servers: servers.map((s) => s.address) });
@@ -194,7 +195,7 @@ async function corruptEverywhere(servers: MemcachedServer[], key: string): Promi
   }
 }
 
-describe('Memcached tier: another instance sees writes', () => {
+describe('Memcached tier: another instance sees writes', needs(memcachedMissing), () => {
   let server: MemcachedServer;
   let redis: RedisServer;
 
@@ -233,7 +234,7 @@ describe('Memcached tier: another instance sees writes', () => {
   });
 });
 
-describe('Memcached tier: failures', () => {
+describe('Memcached tier: failures', needs(memcachedMissing), () => {
   it('a dead pool never fails a caller while a loader is available', async () => {
     const server = await MemcachedServer.start();
     const tier = createMemcachedTier({ servers: [server.address], timeout: '200ms' });
@@ -280,7 +281,7 @@ describe('Memcached tier: failures', () => {
   });
 });
 
-describe('Memcached tier: several OS processes', () => {
+describe('Memcached tier: several OS processes', needs(memcachedMissing), () => {
   const PROCESSES = 4;
   const CALLERS = 2500;
   let servers: MemcachedServer[];
