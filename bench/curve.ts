@@ -38,7 +38,7 @@ function measure(name: string, trace: Trace, capacity: number): void {
   const names = Array.from({ length: trace.distinct }, (_, id) => `k${id}`);
   const curve = new MissRatioCurve(
     capacity,
-    MissRatioCurve.entriesFor(capacity, Number.POSITIVE_INFINITY) ?? capacity,
+    MissRatioCurve.sizeFor(capacity, Number.POSITIVE_INFINITY) ?? { entries: capacity, tuned: true },
     seededRandom(7),
   );
   const actual1 = run(trace.requests, names, capacity, curve);

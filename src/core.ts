@@ -80,14 +80,12 @@ export class CacheCore {
     this.capacity = options.l1 === false ? 0 : shadowCapacity(options.l1);
     const l1 = options.l1 === false ? undefined : new MemoryTier(options.l1, options.random, removals);
     this.l1 = l1;
-    const curveEntries =
-      options.l1 === false || !options.stats
-        ? undefined
-        : MissRatioCurve.entriesFor(this.capacity, options.l1.maxBytes);
-    if (l1 !== undefined && curveEntries !== undefined) {
+    const curveSize =
+      options.l1 === false || !options.stats ? undefined : MissRatioCurve.sizeFor(this.capacity, options.l1.maxBytes);
+    if (l1 !== undefined && curveSize !== undefined) {
       // The live miss-ratio curve: sampled on the L1's hit path, simulated on misses and by a timer.
       // Its own randomness: drawing from options.random would shift a seeded cache's own sequence.
-      this.curve = new MissRatioCurve(this.capacity, curveEntries, Math.random);
+      this.curve = new MissRatioCurve(this.capacity, curveSize, Math.random);
       l1.sampler = this.curve;
     }
     if (l1 !== undefined) {

@@ -20,7 +20,7 @@
  *   relative to the simulation at 1×: predicted(s) = actual + sim(s) − sim(1).
  */
 import { SampleRing, Shadow, sampleThreshold } from '../memory/shadow.js';
-import { CANDIDATE_WINDOWS } from '../memory/window-tuner.js';
+import { CANDIDATE_WINDOWS, INITIAL_WINDOW } from '../memory/window-tuner.js';
 
 /** The sizes simulated, as multiples of the L1's capacity. */
 export const CURVE_SCALES: readonly number[] = [0.25, 0.5, 1, 2, 4, 8, 16];
@@ -46,6 +46,14 @@ const ENTRIES_PER_UNIT = 31.75;
 /** Most entries the simulations' window tuners hold together: each of seven has six capped shadows. */
 const TUNER_ENTRIES_MAX = CURVE_SCALES.length * CANDIDATE_WINDOWS.length * MINI_TUNER_SHADOW_ENTRIES;
 
+/** How large the simulations are, and whether they tune their windows (see {@link MissRatioCurve.sizeFor}). */
+export interface CurveSize {
+  /** The miniature cache's entries at 1×. */
+  readonly entries: number;
+  /** Whether each simulation tunes its own window; a small byte budget keeps them at the initial window. */
+  readonly tuned: boolean;
+}
+
 /** Cumulative figures of every simulation, by scale (index into {@link CURVE_SCALES}). */
 export interface CurveTotals {
   readonly hits: readonly number[];
@@ -60,35 +68,43 @@ export class MissRatioCurve {
   readonly #ring = new SampleRing();
 
   /**
-   * The size of the miniature cache at 1× for an L1 of `capacity` entries bounded by `maxBytes`: the
-   * simulations and their window tuners take at most a quarter of `maxBytes`. `undefined` when that
-   * leaves too little.
+   * The simulations for an L1 of `capacity` entries bounded by `maxBytes`: they and their window tuners
+   * take at most a quarter of `maxBytes`. When that is too little for tuned simulations of at least
+   * {@link MIN_MINI_ENTRIES}, they keep a fixed window (less faithful where the best window depends on
+   * the size, but a curve); `undefined` when even that leaves too little.
    */
-  static entriesFor(capacity: number, maxBytes: number): number | undefined {
+  static sizeFor(capacity: number, maxBytes: number): CurveSize | undefined {
     const budget = maxBytes / 4 / BYTES_PER_ENTRY;
+    const fits = (entries: number) => entries >= MIN_MINI_ENTRIES || entries >= capacity;
     // A simulation's tuner holds six shadows of min(cap, its size) entries, so the tuners together hold
     // at most min(TUNER_ENTRIES_MAX, 6 × the simulations' entries): the largest size under either bound.
-    const byBytes = Math.floor(
-      Math.max(
-        (budget - TUNER_ENTRIES_MAX) / ENTRIES_PER_UNIT,
-        budget / (ENTRIES_PER_UNIT * (1 + CANDIDATE_WINDOWS.length)),
-      ),
+    const tunedByBytes = Math.max(
+      (budget - TUNER_ENTRIES_MAX) / ENTRIES_PER_UNIT,
+      budget / (ENTRIES_PER_UNIT * (1 + CANDIDATE_WINDOWS.length)),
     );
-    const entries = Math.min(MINI_ENTRIES, byBytes, Math.ceil(capacity));
-    return entries < MIN_MINI_ENTRIES && entries < capacity ? undefined : entries;
+    const tuned = Math.min(MINI_ENTRIES, Math.floor(tunedByBytes), Math.ceil(capacity));
+    if (fits(tuned)) return { entries: tuned, tuned: true };
+    const fixed = Math.min(MINI_ENTRIES, Math.floor(budget / ENTRIES_PER_UNIT), Math.ceil(capacity));
+    return fits(fixed) ? { entries: fixed, tuned: false } : undefined;
   }
 
   /**
    * @param capacity The L1's capacity in entries.
-   * @param entries The miniature cache's size at 1× (see {@link entriesFor}).
+   * @param size The simulations' size at 1×, and whether they tune (see {@link sizeFor}).
    */
-  constructor(capacity: number, entries: number, random: () => number) {
+  constructor(capacity: number, size: CurveSize, random: () => number) {
+    const { entries, tuned } = size;
     // One sampling rate for every size, so all simulations see the same keys: the sample's own bias (a
     // very hot key in or out) is shared by every point, and the adjustment to 1× cancels it.
     const rate = Math.min(1, entries / capacity);
     this.#minis = CURVE_SCALES.map(
       (scale) =>
-        new Shadow(Math.max(1, Math.round(scale * capacity * rate)), undefined, random, MINI_TUNER_SHADOW_ENTRIES),
+        new Shadow(
+          Math.max(1, Math.round(scale * capacity * rate)),
+          tuned ? undefined : INITIAL_WINDOW,
+          random,
+          MINI_TUNER_SHADOW_ENTRIES,
+        ),
     );
     this.sampleBelow = sampleThreshold(rate);
   }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { type Cache, createCache, type HealthReport, registerPrometheus } from '../../src/index.js';
+import { CURVE_SCALES, MissRatioCurve } from '../../src/metrics/miss-ratio-curve.js';
 import { seededRandom } from '../../workload/random.js';
 import { zipfTrace } from '../../workload/zipf.js';
 
@@ -81,6 +82,21 @@ describe('miss-ratio curve', () => {
     assert.ok(at4x > at2x + 0.1, `the working set fits only at 4×: ${at2x} then ${at4x}`);
     assert.ok(Math.abs(estimate.at2x - at2x) <= 0.03, `2×: predicted ${estimate.at2x}, actual ${at2x}`);
     assert.ok(Math.abs(estimate.at4x - at4x) <= 0.03, `4×: predicted ${estimate.at4x}, actual ${at4x}`);
+  });
+
+  it('a byte-bounded L1 keeps its simulations within a quarter of maxBytes, tuned when that allows', () => {
+    const tunerEntries = (entries: number) =>
+      CURVE_SCALES.reduce((sum, scale) => sum + 6 * Math.min(256, Math.round(scale * entries)), 0);
+    const simulated = (entries: number) => CURVE_SCALES.reduce((sum, scale) => sum + Math.round(scale * entries), 0);
+    assert.deepEqual(MissRatioCurve.sizeFor(10_000, Number.POSITIVE_INFINITY), { entries: 1024, tuned: true });
+    for (const maxBytes of [64e6, 8e6, 4e6, 3e6, 2e6, 1e6, 5e5]) {
+      const size = MissRatioCurve.sizeFor(10_000, maxBytes);
+      assert.ok(size !== undefined && size.entries >= 32, `${maxBytes} B: a curve`);
+      const entries = simulated(size.entries) + (size.tuned ? tunerEntries(size.entries) : 0);
+      assert.ok(entries * 100 <= maxBytes / 4 + 100, `${maxBytes} B: ${entries} simulated entries`);
+      assert.equal(size.tuned, maxBytes >= 3e6, `${maxBytes} B: tuned only with room for the tuners`);
+    }
+    assert.equal(MissRatioCurve.sizeFor(10_000, 2e5), undefined, 'no curve below 32 entries at 1×');
   });
 
   it('one-hit wonders: the curve stays flat, so it is still the wrong data', async () => {
