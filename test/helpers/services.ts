@@ -1,6 +1,7 @@
 /**
- * The machine services some tests need (PostgreSQL, MariaDB, Chromium, the memcached binary). A contributor without one gets
- * those tests skipped with the reason, counted in the runner's summary; CI has them all (`.ci/run`).
+ * The machine services some tests need (PostgreSQL, MariaDB, Chromium, the memcached binary). A
+ * contributor without one gets those tests skipped with the reason, counted in the runner's summary; CI
+ * has them all (`.ci/run`).
  */
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
