@@ -21,19 +21,19 @@ export function sampleThreshold(rate: number): number {
 export class Shadow {
   hits = 0;
   accesses = 0;
-  readonly tier: MemoryTier;
+  readonly #tier: MemoryTier;
 
   constructor(entries: number, window: number | undefined, random: () => number, tunerShadowEntries?: number) {
     const limits = { maxEntries: entries, maxBytes: Number.POSITIVE_INFINITY };
-    this.tier = new MemoryTier(limits, random, undefined, window, tunerShadowEntries);
+    this.#tier = new MemoryTier(limits, random, undefined, window, tunerShadowEntries);
   }
 
   /** Reads the key of this hash, setting it on a miss. */
   access(hash: number): void {
     this.accesses++;
     const key = String(hash);
-    if (this.tier.get(key, 0) !== MISS) this.hits++;
-    else this.tier.set(key, true, 1, Number.POSITIVE_INFINITY, 0);
+    if (this.#tier.get(key, 0) !== MISS) this.hits++;
+    else this.#tier.set(key, true, 1, Number.POSITIVE_INFINITY, 0);
   }
 }
 

@@ -41,8 +41,8 @@ const MINI_TUNER_SHADOW_ENTRIES = 256;
 const MIN_MINI_ENTRIES = 32;
 /** Heap bytes per simulated entry (a memory tier's slot, index entry and sketch share), measured ~100. */
 const BYTES_PER_ENTRY = 100;
-/** The simulations' entries per entry at 1×: the sum of {@link CURVE_SCALES}. */
-const ENTRIES_PER_UNIT = 31.75;
+/** The simulations' entries per entry at 1×: the sum of {@link CURVE_SCALES} (31.75). */
+const ENTRIES_PER_UNIT = CURVE_SCALES.reduce((sum, scale) => sum + scale, 0);
 /** Most entries the simulations' window tuners hold together: each of seven has six capped shadows. */
 const TUNER_ENTRIES_MAX = CURVE_SCALES.length * CANDIDATE_WINDOWS.length * MINI_TUNER_SHADOW_ENTRIES;
 
