@@ -270,7 +270,7 @@ class TierCache implements Cache {
       core.invalidation.bus === undefined ? undefined : { ...core.invalidation.bus },
       core.flights.size,
       core.latency?.summaries(),
-      core.health?.report(now),
+      core.health?.report(now, this.#segments),
     );
   }
 

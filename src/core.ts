@@ -19,7 +19,7 @@ import type { Envelope } from './entry.js';
 import { InvalidValueError, type TierCacheError, TierUnavailableError, ValueTooLargeError } from './errors.js';
 import { MemoryTier, MISS } from './memory/memory-tier.js';
 import { entryOverhead } from './memory/weigher.js';
-import { HealthMonitor, type HealthTotals } from './metrics/health.js';
+import { HealthMonitor } from './metrics/health.js';
 import { LatencyRecorder } from './metrics/latency.js';
 import { MissRatioCurve } from './metrics/miss-ratio-curve.js';
 import { type Removal, RemovalLog, removalLogSize, shadowCapacity } from './metrics/removal-log.js';
@@ -85,7 +85,12 @@ export class CacheCore {
     if (l1 !== undefined && curveSize !== undefined) {
       // The live miss-ratio curve: sampled on the L1's hit path, simulated on misses and by a timer.
       // Its own randomness: drawing from options.random would shift a seeded cache's own sequence.
-      this.curve = new MissRatioCurve(this.capacity, curveSize, Math.random);
+      this.curve = new MissRatioCurve(
+        this.capacity,
+        curveSize,
+        Math.random,
+        (physical) => this.namespaces.ofPhysical(physical).curve,
+      );
       l1.sampler = this.curve;
     }
     if (l1 !== undefined) {
@@ -96,8 +101,23 @@ export class CacheCore {
       }, SAMPLE_DRAIN_MS).unref();
     }
     this.latency = options.stats ? new LatencyRecorder() : undefined;
+    if (l1 !== undefined && options.stats) {
+      // Each namespace's share of the L1's removals, for its own wrong-data / warming-up verdict.
+      l1.onRemoved = (physical, unread) => {
+        const counters = this.namespaces.ofPhysical(physical).counters;
+        counters.l1Removed++;
+        if (unread) counters.l1RemovedUnread++;
+      };
+    }
     this.health = options.stats
-      ? new HealthMonitor({ ...options.health, ttlMs: options.ttl }, () => this.totals(), options.clock.now())
+      ? new HealthMonitor(
+          { ...options.health, ttlMs: options.ttl, curve: this.curve !== undefined },
+          () => {
+            this.curve?.drain();
+            return this.namespaces.totals();
+          },
+          options.clock.now(),
+        )
       : undefined;
     this.hot = new HotSet(options, this.l1);
     const l2 = options.l2;
@@ -126,16 +146,6 @@ export class CacheCore {
     this.#stopErrors?.();
     this.hot.close();
     this.repair?.close();
-  }
-
-  totals(): HealthTotals {
-    const l1 = this.l1?.counters;
-    return {
-      counters: this.namespaces.sumUnder([]),
-      removed: l1 === undefined ? 0 : l1.evictions + l1.expirations,
-      removedUnread: l1?.removedUnread ?? 0,
-      ...(this.curve === undefined ? {} : { curve: this.curve.totals() }),
-    };
   }
 
   /** Why the L1 does not hold a key, read before anything refills it (`undefined`: a first read). */

@@ -149,7 +149,8 @@ export interface Cache {
   invalidationsSent(): Promise<void>;
   /**
    * Counters since creation for this namespace and the namespaces nested in it (the root covers
-   * all), with miss causes; plus cache-wide latency percentiles and hit-rate health.
+   * all), with miss causes and hit-rate health (the window's verdict for this path); plus cache-wide
+   * latency percentiles.
    */
   stats(): CacheStats;
   /**

@@ -109,6 +109,19 @@ export interface MemoryTierLimits {
   readonly maxBytes: number;
 }
 
+/**
+ * Takes sampled accesses (the miss-ratio curve): a hit passes the hash, a new entry its key too; `forget`
+ * says a sampled key left the tier.
+ */
+export interface AccessSampler {
+  /** Hashes (unsigned) below this are sampled. */
+  readonly sampleBelow: number;
+  sample(hash: number, key?: string): void;
+  forget(hash: number): void;
+  /** The tier was cleared. */
+  forgetAll(): void;
+}
+
 /** Running totals of a {@link MemoryTier}. */
 export interface MemoryTierCounters {
   /** Entries removed to make room. */
@@ -158,7 +171,7 @@ export class MemoryTier {
   #tuner: WindowTuner | undefined;
   /** Hashes (unsigned) below this are sampled, for the tuner or the {@link sampler}: one comparison per access. */
   #sampleBelow = 0;
-  #sampler: { readonly sampleBelow: number; sample(hash: number): void } | undefined;
+  #sampler: AccessSampler | undefined;
   #sweepCursor = 0;
   /** Running totals, read by the cache's stats. */
   readonly counters: MemoryTierCounters = { evictions: 0, expirations: 0, removedUnread: 0 };
@@ -320,7 +333,7 @@ export class MemoryTier {
       this.#weight += weight;
       if (this.#index.size > this.#sketch.capacity) this.#sketch.ensureCapacity(this.#index.size * 2);
       this.#sketch.increment(hash);
-      if (hash >>> 0 < this.#sampleBelow) this.#sample(hash >>> 0);
+      if (hash >>> 0 < this.#sampleBelow) this.#sample(hash >>> 0, key);
       const tuner = this.#tuner;
       if (tuner !== undefined && tuner.pending >= TUNER_BATCH) this.tune();
     }
@@ -364,6 +377,7 @@ export class MemoryTier {
     this.#used = 0;
     this.#weight = 0;
     this.#sweepCursor = 0;
+    this.#sampler?.forgetAll();
   }
 
   /** The physical keys present (live or not yet swept), for tests and diagnostics. */
@@ -527,15 +541,18 @@ export class MemoryTier {
    */
   favoured: ((key: string) => boolean) | undefined;
 
+  /** Told of each entry evicted or expired, and whether it was read after it was cached (for per-namespace health). */
+  onRemoved: ((key: string, unread: boolean) => void) | undefined;
+
   /**
    * Where accesses are sampled for the miss-ratio curve (`metrics/miss-ratio-curve.ts`): a hit or a new
    * entry whose hash is below `sampleBelow` is handed over — one comparison otherwise.
    */
-  get sampler(): { readonly sampleBelow: number; sample(hash: number): void } | undefined {
+  get sampler(): AccessSampler | undefined {
     return this.#sampler;
   }
 
-  set sampler(sampler: { readonly sampleBelow: number; sample(hash: number): void } | undefined) {
+  set sampler(sampler: AccessSampler | undefined) {
     this.#sampler = sampler;
     this.#updateSampleBelow();
   }
@@ -544,12 +561,12 @@ export class MemoryTier {
     this.#sampleBelow = Math.max(this.#tuner?.sampleBelow ?? 0, this.#sampler?.sampleBelow ?? 0);
   }
 
-  /** Hands a sampled hash to whichever of the tuner and the sampler take it. */
-  #sample(hash: number): void {
+  /** Hands a sampled hash (and, for a new entry, its key) to whichever of the tuner and the sampler take it. */
+  #sample(hash: number, key?: string): void {
     const tuner = this.#tuner;
     if (tuner !== undefined && hash < tuner.sampleBelow) tuner.sample(hash);
     const sampler = this.#sampler;
-    if (sampler !== undefined && hash < sampler.sampleBelow) sampler.sample(hash);
+    if (sampler !== undefined && hash < sampler.sampleBelow) sampler.sample(hash, key);
   }
 
   /** Runs the window tuner's queued samples and takes the window it favours (also called by a timer). */
@@ -644,7 +661,12 @@ export class MemoryTier {
     const hash = this.#links.records[slot * RECORD + HASH] as number;
     if (cause === 'evicted') this.counters.evictions++;
     else if (cause === 'expired') this.counters.expirations++;
-    if (cause !== 'invalidated' && this.#sketch.frequency(hash) <= 1) this.counters.removedUnread++;
+    if (cause !== 'invalidated') {
+      const unread = this.#sketch.frequency(hash) <= 1;
+      if (unread) this.counters.removedUnread++;
+      this.onRemoved?.(this.#keys[slot] as string, unread);
+    }
+    if (this.#sampler !== undefined && hash >>> 0 < this.#sampler.sampleBelow) this.#sampler.forget(hash >>> 0);
     this.#removals?.record(hash, cause, at);
     const weight = this.#weights[slot * WORDS + WEIGHT] as number;
     this.#index.delete(this.#keys[slot] as string);

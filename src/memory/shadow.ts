@@ -28,12 +28,16 @@ export class Shadow {
     this.#tier = new MemoryTier(limits, random, undefined, window, tunerShadowEntries);
   }
 
-  /** Reads the key of this hash, setting it on a miss. */
-  access(hash: number): void {
+  /** Reads the key of this hash, setting it on a miss. @returns whether it hit. */
+  access(hash: number): boolean {
     this.accesses++;
     const key = String(hash);
-    if (this.#tier.get(key, 0) !== MISS) this.hits++;
-    else this.#tier.set(key, true, 1, Number.POSITIVE_INFINITY, 0);
+    if (this.#tier.get(key, 0) !== MISS) {
+      this.hits++;
+      return true;
+    }
+    this.#tier.set(key, true, 1, Number.POSITIVE_INFINITY, 0);
+    return false;
   }
 }
 

@@ -16,9 +16,13 @@
  * The window is `BUCKETS` buckets; at each bucket boundary the cumulative counters are snapshotted,
  * and the window's figures are the difference between now and the oldest snapshot. Nothing is counted
  * twice and nothing runs on the hit path: the monitor advances on misses and on `stats()`.
+ *
+ * Every namespace keeps its own figures (its reads, its share of the L1's removals and of the curve's
+ * samples), and each snapshot holds them all, so a namespace's report is the same computation over the
+ * figures summed under its path: its own hit rate, causes, curve and diagnosis.
  */
-import { CURVE_SCALES, type CurveTotals, predictCurve } from './miss-ratio-curve.js';
-import { Counters, type MissCauses, ratio, subtractCounters, totalMisses } from './stats.js';
+import { CURVE_SCALES, CurveCounts, type CurveTotals, predictCurve } from './miss-ratio-curve.js';
+import { addCounters, Counters, type MissCauses, ratio, subtractCounters, totalMisses } from './stats.js';
 
 /** Buckets in the sliding window: the window moves in steps of a sixth. */
 const BUCKETS = 6;
@@ -29,15 +33,29 @@ const CURVE_RISE = 0.05;
 /** Cold misses point at the data only if at least this share of entries left unread. */
 const UNREAD_SHARE = 0.5;
 
-/** What the monitor reads at each step: the cache's cumulative totals. */
-export interface HealthTotals {
+/** One namespace's cumulative figures, as the monitor reads them at each step (copies). */
+export interface NamespaceTotals {
+  readonly segments: readonly string[];
+  /** Its reads, misses by cause, and L1 removals (`l1Removed`, `l1RemovedUnread`). */
   readonly counters: Counters;
-  /** Entries the L1 evicted or expired. */
-  readonly removed: number;
-  /** Of those, entries never read again after they were cached. */
-  readonly removedUnread: number;
-  /** The miniature simulations' cumulative figures, when the curve is on (`miss-ratio-curve.ts`). */
-  readonly curve?: CurveTotals;
+  /** Its sampled keys' hits in the miniature simulations (`miss-ratio-curve.ts`). */
+  readonly curve: CurveTotals;
+}
+
+/** Figures summed over a namespace path and everything nested in it (`[]`: the whole cache). */
+export function sumUnder(
+  entries: Iterable<NamespaceTotals>,
+  segments: readonly string[],
+): { readonly counters: Counters; readonly curve: CurveCounts } {
+  const counters = new Counters();
+  const curve = new CurveCounts();
+  for (const entry of entries) {
+    if (segments.every((segment, i) => entry.segments[i] === segment)) {
+      addCounters(counters, entry.counters);
+      curve.add(entry.curve);
+    }
+  }
+  return { counters, curve };
 }
 
 /** Health settings, resolved. */
@@ -50,6 +68,8 @@ export interface HealthSettings {
   readonly minRequests: number;
   /** The cache's default TTL, in ms, for the TTL diagnosis. */
   readonly ttlMs: number;
+  /** Whether the miss-ratio curve runs (without it, the totals' curve figures stay at zero). */
+  readonly curve: boolean;
 }
 
 /** The likely reason for a low hit rate. */
@@ -99,21 +119,21 @@ export interface HealthReport {
 
 interface Snapshot {
   readonly at: number;
-  readonly totals: HealthTotals;
+  readonly totals: readonly NamespaceTotals[];
 }
 
-/** Tracks the sliding window and produces reports. */
+/** Tracks the sliding window and produces reports, for the whole cache or any namespace in it. */
 export class HealthMonitor {
   readonly #settings: HealthSettings;
-  readonly #read: () => HealthTotals;
+  readonly #read: () => readonly NamespaceTotals[];
   readonly #bucketMs: number;
   #snapshots: Snapshot[];
 
-  constructor(settings: HealthSettings, read: () => HealthTotals, now: number) {
+  constructor(settings: HealthSettings, read: () => readonly NamespaceTotals[], now: number) {
     this.#settings = settings;
     this.#read = read;
     this.#bucketMs = settings.windowMs / BUCKETS;
-    this.#snapshots = [{ at: now, totals: { counters: new Counters(), removed: 0, removedUnread: 0 } }];
+    this.#snapshots = [{ at: now, totals: [] }];
   }
 
   /**
@@ -129,27 +149,29 @@ export class HealthMonitor {
     while (this.#snapshots.length > 2 && (this.#snapshots[1] as Snapshot).at <= now - this.#settings.windowMs) {
       this.#snapshots.shift();
     }
-    const report = this.#evaluate(now, totals);
+    const report = this.#evaluate(now, totals, []);
     return report.healthy ? undefined : report;
   }
 
-  /** The report for the window ending now. */
-  report(now: number): HealthReport {
-    return this.#evaluate(now, this.#read());
+  /** The report for the window ending now, over a namespace path and what is nested in it (`[]`: all). */
+  report(now: number, segments: readonly string[] = []): HealthReport {
+    return this.#evaluate(now, this.#read(), segments);
   }
 
-  #evaluate(now: number, totals: HealthTotals): HealthReport {
+  #evaluate(now: number, all: readonly NamespaceTotals[], segments: readonly string[]): HealthReport {
     const baseline = this.#snapshots[0] as Snapshot;
-    const window = subtractCounters(totals.counters, baseline.totals.counters);
-    const removed = totals.removed - baseline.totals.removed;
-    const removedUnread = totals.removedUnread - baseline.totals.removedUnread;
+    const totals = sumUnder(all, segments);
+    const then = sumUnder(baseline.totals, segments);
+    const window = subtractCounters(totals.counters, then.counters);
+    const removed = window.l1Removed;
+    const removedUnread = window.l1RemovedUnread;
     const misses = totalMisses(window);
     const hits = window.l1Hits + window.l2Hits;
     const requests = hits + misses;
     const hitRate = ratio(hits, misses);
     const { threshold, minRequests, ttlMs } = this.#settings;
     const healthy = requests < minRequests || hitRate >= threshold;
-    const curve = curveOver(totals, baseline.totals, window, hitRate);
+    const curve = this.#settings.curve ? curveOver(totals.curve, then.curve, window, hitRate) : undefined;
     return {
       windowMs: now - baseline.at,
       requests,
@@ -277,17 +299,10 @@ export function diagnose(
  * The curve over a window: the L1's hit rate at each simulated scale, moved by the whole cache's hit rate
  * (an L2 hit is a hit at every L1 size). `undefined` without the curve or enough samples.
  */
-function curveOver(
-  totals: HealthTotals,
-  baseline: HealthTotals,
-  window: Counters,
-  hitRate: number,
-): HealthReport['curve'] {
-  if (totals.curve === undefined) return undefined;
+function curveOver(now: CurveTotals, then: CurveTotals, window: Counters, hitRate: number): HealthReport['curve'] {
   const requests = window.l1Hits + window.l2Hits + totalMisses(window);
   const l1HitRate = requests === 0 ? 0 : window.l1Hits / requests;
-  const zero = CURVE_SCALES.map(() => 0);
-  const predicted = predictCurve(totals.curve, baseline.curve ?? { hits: zero, accesses: zero }, l1HitRate);
+  const predicted = predictCurve(now, then, l1HitRate);
   if (predicted.some((p) => p === undefined)) return undefined;
   return CURVE_SCALES.map((scale, i) => ({
     scale,

@@ -60,12 +60,36 @@ export interface CurveTotals {
   readonly accesses: readonly number[];
 }
 
+/**
+ * Hits and accesses in each simulation (by scale) of one group of sampled keys: a namespace's, for its
+ * own health. Mutable; a class, touched per sample.
+ */
+export class CurveCounts implements CurveTotals {
+  readonly hits: number[] = CURVE_SCALES.map(() => 0);
+  readonly accesses: number[] = CURVE_SCALES.map(() => 0);
+
+  /** Adds another group's figures into this one. */
+  add(other: CurveTotals): this {
+    for (let i = 0; i < CURVE_SCALES.length; i++) {
+      this.hits[i] = (this.hits[i] as number) + (other.hits[i] as number);
+      this.accesses[i] = (this.accesses[i] as number) + (other.accesses[i] as number);
+    }
+    return this;
+  }
+}
+
 /** The simulations of one L1, and the ring of samples waiting for them. */
 export class MissRatioCurve {
   /** Hashes below this are sampled (the largest rate of any simulation). */
   readonly sampleBelow: number;
   readonly #minis: Shadow[];
   readonly #ring = new SampleRing();
+  /** The group of each queued sample, beside the ring's hashes. */
+  readonly #groups: (CurveCounts | undefined)[] = [];
+  readonly #groupOf: ((physical: string) => CurveCounts) | undefined;
+  /** Keys of the root group need no entry: this holds the sampled L1 keys of other groups only. */
+  readonly #groupByHash = new Map<number, CurveCounts>();
+  readonly #rootGroup: CurveCounts | undefined;
 
   /**
    * The simulations for an L1 of `capacity` entries bounded by `maxBytes`: they and their window tuners
@@ -91,8 +115,12 @@ export class MissRatioCurve {
   /**
    * @param capacity The L1's capacity in entries.
    * @param size The simulations' size at 1×, and whether they tune (see {@link sizeFor}).
+   * @param groupOf The group a physical key's samples count in (its namespace's), besides the totals;
+   *   the root key `''` names the group that needs no lookup.
    */
-  constructor(capacity: number, size: CurveSize, random: () => number) {
+  constructor(capacity: number, size: CurveSize, random: () => number, groupOf?: (physical: string) => CurveCounts) {
+    this.#groupOf = groupOf;
+    this.#rootGroup = groupOf?.('');
     const { entries, tuned } = size;
     // One sampling rate for every size, so all simulations see the same keys: the sample's own bias (a
     // very hot key in or out) is shared by every point, and the adjustment to 1× cancels it.
@@ -109,9 +137,35 @@ export class MissRatioCurve {
     this.sampleBelow = sampleThreshold(rate);
   }
 
-  /** Queues an accessed key's hash (the caller checked it is below {@link sampleBelow}). */
-  sample(hash: number): void {
-    this.#ring.push(hash);
+  /**
+   * Queues an accessed key's hash (the caller checked it is below {@link sampleBelow}). An insert passes
+   * the key, which files the hash under its group; a hit finds the group by the hash.
+   */
+  sample(hash: number, physical?: string): void {
+    const ring = this.#ring;
+    const at = ring.length;
+    ring.push(hash);
+    if (this.#groupOf === undefined || ring.length === at) return;
+    const byHash = this.#groupByHash;
+    let group = this.#rootGroup;
+    if (physical !== undefined) {
+      group = this.#groupOf(physical);
+      if (group !== this.#rootGroup) byHash.set(hash, group);
+      else if (byHash.size !== 0) byHash.delete(hash);
+    } else if (byHash.size !== 0) {
+      group = byHash.get(hash) ?? group;
+    }
+    this.#groups[at] = group;
+  }
+
+  /** A sampled key left the L1: its next access is an insert, which files it again. */
+  forget(hash: number): void {
+    if (this.#groupByHash.size !== 0) this.#groupByHash.delete(hash);
+  }
+
+  /** The L1 was cleared. */
+  forgetAll(): void {
+    this.#groupByHash.clear();
   }
 
   /** Samples waiting for {@link drain}. */
@@ -123,10 +177,18 @@ export class MissRatioCurve {
   drain(): void {
     const ring = this.#ring;
     const minis = this.#minis;
+    const groups = this.#groups;
     // One rate for every size: each queued hash belongs to every simulation.
     for (let i = 0; i < ring.length; i++) {
       const hash = ring.hashes[i] as number;
-      for (const mini of minis) mini.access(hash);
+      const group = groups[i];
+      for (let scale = 0; scale < minis.length; scale++) {
+        const hit = (minis[scale] as Shadow).access(hash);
+        if (group !== undefined) {
+          group.accesses[scale] = (group.accesses[scale] as number) + 1;
+          if (hit) group.hits[scale] = (group.hits[scale] as number) + 1;
+        }
+      }
     }
     ring.length = 0;
   }

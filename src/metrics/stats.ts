@@ -43,6 +43,10 @@ export class Counters {
   evictedWithin4x = 0;
   /** Misses on keys removed by delete, set-refusal or clear. */
   missInvalidated = 0;
+  /** L1 entries evicted or expired (a namespace's own share of the L1's figures, for its health). */
+  l1Removed = 0;
+  /** Of those, entries never read again after they were cached. */
+  l1RemovedUnread = 0;
   loads = 0;
   loadErrors = 0;
   collapsed = 0;
@@ -203,7 +207,11 @@ export interface CacheStats {
   readonly inFlight: number;
   /** Latency percentiles (cache-wide); `undefined` with `stats: false`. */
   readonly latency: LatencySummaries | undefined;
-  /** The sliding-window hit rate and, when it is low, the diagnosis (cache-wide); `undefined` with `stats: false`. */
+  /**
+   * The sliding-window hit rate and, when it is low, the diagnosis, over this namespace and the ones nested
+   * in it (the root: the whole cache); its curve counts this namespace's sampled keys, and is absent while
+   * they are too few. `undefined` with `stats: false`.
+   */
   readonly health: HealthReport | undefined;
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createCache, InvalidKeyError } from '../../src/index.js';
-import { namespacePrefix, physicalKey } from '../../src/keys.js';
+import { namespacePrefix, physicalKey, prefixLength, splitPhysicalKey } from '../../src/keys.js';
 
 describe('keys', () => {
   it('refuses empty, non-string, over-long and malformed keys with InvalidKeyError', async () => {
@@ -58,6 +58,22 @@ describe('keys', () => {
       }),
       { numRuns: 20_000 },
     );
+  });
+
+  it('reads a physical key back into its namespace path and key (what per-namespace health relies on)', () => {
+    const segment = fc.string({ minLength: 1, maxLength: 6, unit: 'binary' });
+    const key = fc.string({ minLength: 1, maxLength: 8, unit: 'binary' });
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 3 }), key, (path, caller) => {
+        const prefix = namespacePrefix(path);
+        const physical = physicalKey(prefix, caller);
+        assert.equal(prefixLength(physical), prefix.length);
+        assert.deepEqual(splitPhysicalKey(physical), { namespace: path, key: caller });
+      }),
+      { numRuns: 20_000 },
+    );
+    // Strings no view made read as root keys, never loop.
+    for (const odd of ['\u00019:a|b', '\u0001x:a|b', '\u00011:a', '\u0001']) assert.equal(prefixLength(odd), 0);
   });
 
   it('keeps crafted keys apart: escapes, separators and look-alike prefixes', () => {

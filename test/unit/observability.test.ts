@@ -151,6 +151,33 @@ describe('hit-rate health', () => {
     assert.ok(evicted <= 1500, `${evicted} of 50,000 first reads counted as evicted`);
   });
 
+  it('gives each namespace its own verdict: a hot set, one-off keys and a key space too large share one L1', async () => {
+    const { cache } = newCache({ ttl: '1h', l1: { maxEntries: 1000 }, health: { minRequests: 100 } });
+    const hot = cache.namespace('hot');
+    const once = cache.namespace('once');
+    const wide = cache.namespace('wide/v2');
+    const random = seededRandom(5);
+    for (let i = 0; i < 60_000; i++) {
+      const pick = random();
+      if (pick < 0.4) await hot.getOrLoad(`h${Math.floor(random() * 50)}`, one);
+      else if (pick < 0.7) await once.getOrLoad(`o${i}`, one);
+      else await wide.getOrLoad(`w${Math.floor(random() * 4000)}`, one); // ~4.5 reads per key
+    }
+    const report = (view: typeof cache) => view.stats().health as HealthReport;
+    const [all, ofHot, ofOnce, ofWide] = [report(cache), report(hot), report(once), report(wide)];
+    assert.equal(ofHot.requests + ofOnce.requests + ofWide.requests, all.requests);
+    assert.equal(ofHot.healthy, true, `hot set: ${JSON.stringify(ofHot)}`);
+    assert.equal(ofOnce.diagnosis?.cause, 'wrong-data', ofOnce.diagnosis?.message);
+    assert.equal(ofWide.diagnosis?.cause, 'capacity-too-small', ofWide.diagnosis?.message);
+    // Each namespace's curve counts its own sampled keys: flat for one-off keys, rising for the wide one.
+    const at = (r: HealthReport, scale: number) => r.curve?.find((point) => point.scale === scale)?.hitRate ?? -1;
+    assert.ok(at(ofOnce, 16) >= 0 && at(ofOnce, 16) - ofOnce.hitRate < 0.02, JSON.stringify(ofOnce.curve));
+    assert.ok(at(ofWide, 16) - ofWide.hitRate > 0.3, JSON.stringify(ofWide.curve));
+    assert.ok(at(ofHot, 1) > 0.95, JSON.stringify(ofHot.curve));
+    // The namespace path covers what is nested in it.
+    assert.equal(report(cache.namespace('wide')).requests, ofWide.requests);
+  });
+
   it('stays quiet when the hit rate is fine, and after off()', async () => {
     const { cache, clock } = newCache({ health: { minRequests: 10 } });
     const warnings: HealthReport[] = [];
