@@ -14,6 +14,7 @@ import { Invalidation } from './cache/invalidation.js';
 import type { Written } from './cache/jobs.js';
 import { NamespaceCounters } from './cache/namespace-counters.js';
 import { WriteRepair } from './cache/repair.js';
+import { Simulations } from './cache/simulations.js';
 import { TagIndex } from './cache/tag-index.js';
 import type { Envelope } from './entry.js';
 import { InvalidValueError, type TierCacheError, TierUnavailableError, ValueTooLargeError } from './errors.js';
@@ -27,11 +28,6 @@ import type { Counters } from './metrics/stats.js';
 import type { ResolvedOptions, WriteSettings } from './options/resolve.js';
 import { type Flight, SingleFlight, StaleCopy } from './stampede/single-flight.js';
 import type { InvalidationMessage, SharedTier } from './tier.js';
-
-/** Samples simulated at once on the miss path (a few hundred µs at most). */
-const CURVE_BATCH = 256;
-/** How often sampled accesses (window tuner, curve) are simulated when there are few misses. */
-const SAMPLE_DRAIN_MS = 250;
 
 /** Why the L1 lacks a key: its removal, `'seen'` (by the sketch only), or `undefined` (a first read). */
 export type MissExplanation = Removal | 'seen' | undefined;
@@ -47,7 +43,8 @@ export class CacheCore {
   readonly #stopErrors: (() => void) | undefined;
   /** The live miss-ratio curve of the L1 (`metrics/miss-ratio-curve.ts`); `undefined` with stats off. */
   readonly curve: MissRatioCurve | undefined;
-  readonly #sampleTimer: NodeJS.Timeout | undefined;
+  /** When the tuner's and the curve's samples run (see `cache/simulations.ts`). */
+  readonly #simulations: Simulations | undefined;
   /** Which error kinds each namespace (by its counters) has reported through the `error` event. */
   readonly #reported = new WeakMap<Counters, Set<string>>();
   /** Without a bus: how long an L1 copy of a shared entry counts as fresh at most (0: unbounded). */
@@ -83,7 +80,7 @@ export class CacheCore {
     const curveSize =
       options.l1 === false || !options.stats ? undefined : MissRatioCurve.sizeFor(this.capacity, options.l1.maxBytes);
     if (l1 !== undefined && curveSize !== undefined) {
-      // The live miss-ratio curve: sampled on the L1's hit path, simulated on misses and by a timer.
+      // The live miss-ratio curve: sampled on the L1's hit path, simulated by a timer within a CPU budget.
       // Its own randomness: drawing from options.random would shift a seeded cache's own sequence.
       this.curve = new MissRatioCurve(
         this.capacity,
@@ -93,13 +90,7 @@ export class CacheCore {
       );
       l1.sampler = this.curve;
     }
-    if (l1 !== undefined) {
-      const curve = this.curve;
-      this.#sampleTimer = setInterval(() => {
-        l1.tune();
-        curve?.drain();
-      }, SAMPLE_DRAIN_MS).unref();
-    }
+    this.#simulations = l1 === undefined ? undefined : new Simulations(l1, this.curve, options.health.curveBudget);
     this.latency = options.stats ? new LatencyRecorder() : undefined;
     if (l1 !== undefined && options.stats) {
       // Each namespace's share of the L1's removals, for its own wrong-data / warming-up verdict.
@@ -113,8 +104,8 @@ export class CacheCore {
       ? new HealthMonitor(
           { ...options.health, ttlMs: options.ttl, curve: this.curve !== undefined },
           () => {
-            this.curve?.drain();
-            return this.namespaces.totals();
+            this.#simulations?.beforeReport();
+            return { namespaces: this.namespaces.totals(), curveEpoch: this.curve?.epoch ?? 0 };
           },
           options.clock.now(),
         )
@@ -142,7 +133,7 @@ export class CacheCore {
   /** Stops listening to the bus. */
   detach(): void {
     this.invalidation.close();
-    clearInterval(this.#sampleTimer);
+    this.#simulations?.close();
     this.#stopErrors?.();
     this.hot.close();
     this.repair?.close();
@@ -155,8 +146,7 @@ export class CacheCore {
 
   /** Counts `reads` reads that no tier answered, by cause, and advances the health window. */
   recordMiss(counters: Counters, explanation: MissExplanation, now: number, reads = 1): void {
-    // Misses are the slow path already: simulate what the hit path sampled, a small batch at a time.
-    if (this.curve !== undefined && this.curve.pending >= CURVE_BATCH) this.curve.drain();
+    this.#simulations?.onMiss();
     if (explanation === undefined) {
       counters.missCold += reads;
     } else if (explanation === 'seen') {

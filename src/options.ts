@@ -175,6 +175,11 @@ export interface HealthOptions {
   window?: Duration;
   /** Give no verdict on fewer reads than this in the window. Default: `1000`. */
   minRequests?: number;
+  /**
+   * Share of one core the miss-ratio curve's simulations may use, in (0, 1]. Past it they sample fewer
+   * keys (a coarser curve) rather than take more. Default: `0.03`.
+   */
+  curveBudget?: number;
 }
 
 /** Per-call options; each overrides the cache's option of the same name for this call only. */

@@ -83,7 +83,7 @@ export class NamespaceCounters {
     return Array.from(this.#entries.values(), (entry) => ({
       segments: entry.segments,
       counters: addCounters(new Counters(), entry.counters),
-      curve: new CurveCounts().add(entry.curve),
+      curve: entry.curve.copy(),
     }));
   }
 }

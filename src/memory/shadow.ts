@@ -4,8 +4,8 @@
  */
 import { MemoryTier, MISS } from './memory-tier.js';
 
-/** Sampled hashes a ring holds before its simulations run them. */
-const RING = 8192;
+/** Sampled hashes a ring holds before its simulations run them (a power of two: slots wrap by mask). */
+export const RING = 8192;
 const TWO_32 = 2 ** 32;
 
 /** The unsigned hash below which a key is sampled at `rate` (spatial sampling, SHARDS). */
@@ -41,12 +41,33 @@ export class Shadow {
   }
 }
 
-/** Sampled hashes waiting for a batch; a full ring drops samples, it never blocks the access. */
+/**
+ * Sampled hashes waiting for a batch, oldest first, in a circular buffer (running part of the batch
+ * moves nothing); a full ring drops samples, it never blocks the access.
+ */
 export class SampleRing {
   readonly hashes = new Uint32Array(RING);
+  /** Slot of the oldest sample. */
+  #head = 0;
   length = 0;
 
-  push(hash: number): void {
-    if (this.length < RING) this.hashes[this.length++] = hash;
+  /** Queues a hash. @returns its slot, or -1 when the ring is full (the sample is dropped). */
+  push(hash: number): number {
+    if (this.length === RING) return -1;
+    const slot = (this.#head + this.length++) & (RING - 1);
+    this.hashes[slot] = hash;
+    return slot;
+  }
+
+  /** The slot of the `i`-th oldest sample. */
+  slot(i: number): number {
+    return (this.#head + i) & (RING - 1);
+  }
+
+  /** Drops the `count` oldest samples (they ran), keeping the rest in arrival order. */
+  consume(count: number): void {
+    const taken = Math.min(count, this.length);
+    this.#head = (this.#head + taken) & (RING - 1);
+    this.length -= taken;
   }
 }

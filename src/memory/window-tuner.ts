@@ -29,7 +29,8 @@
  * ## Cost
  *
  * Nothing on the hit path but the one comparison the tier already makes for sampling; a sampled hash
- * waits in a ring and the shadows run in batches on the miss path. A shadow holds at most
+ * waits in a ring and the shadows run in bounded batches on the miss path and on a timer (a full ring
+ * drops samples; it never makes one call wait for thousands of simulated accesses). A shadow holds at most
  * {@link SHADOW_ENTRIES} entries (~50 kB each), so a large L1 samples a small share of its keys; an
  * L1 of up to {@link SHADOW_ENTRIES} entries is simulated in full, costing six shadow operations per
  * access — on the miss path, which waits for the shared tier or the database anyway.
@@ -112,15 +113,19 @@ export class WindowTuner {
     return CANDIDATE_WINDOWS[this.#leader] as number;
   }
 
-  /** Runs the queued samples through the shadows, closing epochs as they fill. @returns {@link window}. */
-  drain(): number {
+  /**
+   * Runs up to `max` of the oldest queued samples through the shadows, closing epochs as they fill.
+   * @returns {@link window}.
+   */
+  drain(max = Number.POSITIVE_INFINITY): number {
     const ring = this.#ring;
-    for (let i = 0; i < ring.length; i++) {
-      const hash = ring.hashes[i] as number;
+    const count = Math.min(ring.length, max);
+    for (let i = 0; i < count; i++) {
+      const hash = ring.hashes[ring.slot(i)] as number;
       for (const shadow of this.#shadows) shadow.access(hash);
       if (++this.#inEpoch >= this.#epoch) this.#closeEpoch();
     }
-    ring.length = 0;
+    ring.consume(count);
     return this.window;
   }
 

@@ -38,21 +38,25 @@ export interface NamespaceTotals {
   readonly segments: readonly string[];
   /** Its reads, misses by cause, and L1 removals (`l1Removed`, `l1RemovedUnread`). */
   readonly counters: Counters;
-  /** Its sampled keys' hits in the miniature simulations (`miss-ratio-curve.ts`). */
-  readonly curve: CurveTotals;
+  /** Its sampled keys' hits in the miniature simulations (`miss-ratio-curve.ts`), since `curve.epoch`. */
+  readonly curve: CurveCounts;
 }
 
-/** Figures summed over a namespace path and everything nested in it (`[]`: the whole cache). */
+/**
+ * Figures summed over a namespace path and everything nested in it (`[]`: the whole cache); the curve's
+ * only over groups counting in `curveEpoch` (the others' counts belong to simulations since replaced).
+ */
 export function sumUnder(
   entries: Iterable<NamespaceTotals>,
   segments: readonly string[],
+  curveEpoch = 0,
 ): { readonly counters: Counters; readonly curve: CurveCounts } {
   const counters = new Counters();
   const curve = new CurveCounts();
   for (const entry of entries) {
     if (segments.every((segment, i) => entry.segments[i] === segment)) {
       addCounters(counters, entry.counters);
-      curve.add(entry.curve);
+      if (entry.curve.epoch === curveEpoch) curve.add(entry.curve);
     }
   }
   return { counters, curve };
@@ -110,30 +114,38 @@ export interface HealthReport {
   readonly missCauses: MissCauses;
   /**
    * The hit rate if the L1 had `scale` × its memory (0.25× … 16×), from the miss-ratio curve over the
-   * window; the point at 1× is the hit rate now. Absent without enough samples (or with stats off).
+   * window; the point at 1× is the hit rate now. Absent without enough samples (or with stats off), and
+   * for a while after the simulations are resized under load (they refill first).
    */
   readonly curve?: readonly { readonly scale: number; readonly hitRate: number }[];
   /** Present when not healthy. */
   readonly diagnosis?: Diagnosis;
 }
 
+/** What the monitor reads at each step. */
+export interface HealthTotals {
+  readonly namespaces: readonly NamespaceTotals[];
+  /** The curve's resizes so far (`MissRatioCurve.epoch`): curve counts are compared within one epoch. */
+  readonly curveEpoch: number;
+}
+
 interface Snapshot {
   readonly at: number;
-  readonly totals: readonly NamespaceTotals[];
+  readonly totals: HealthTotals;
 }
 
 /** Tracks the sliding window and produces reports, for the whole cache or any namespace in it. */
 export class HealthMonitor {
   readonly #settings: HealthSettings;
-  readonly #read: () => readonly NamespaceTotals[];
+  readonly #read: () => HealthTotals;
   readonly #bucketMs: number;
   #snapshots: Snapshot[];
 
-  constructor(settings: HealthSettings, read: () => readonly NamespaceTotals[], now: number) {
+  constructor(settings: HealthSettings, read: () => HealthTotals, now: number) {
     this.#settings = settings;
     this.#read = read;
     this.#bucketMs = settings.windowMs / BUCKETS;
-    this.#snapshots = [{ at: now, totals: [] }];
+    this.#snapshots = [{ at: now, totals: { namespaces: [], curveEpoch: 0 } }];
   }
 
   /**
@@ -158,10 +170,11 @@ export class HealthMonitor {
     return this.#evaluate(now, this.#read(), segments);
   }
 
-  #evaluate(now: number, all: readonly NamespaceTotals[], segments: readonly string[]): HealthReport {
+  #evaluate(now: number, all: HealthTotals, segments: readonly string[]): HealthReport {
     const baseline = this.#snapshots[0] as Snapshot;
-    const totals = sumUnder(all, segments);
-    const then = sumUnder(baseline.totals, segments);
+    const epoch = all.curveEpoch;
+    const totals = sumUnder(all.namespaces, segments, epoch);
+    const then = sumUnder(baseline.totals.namespaces, segments, epoch);
     const window = subtractCounters(totals.counters, then.counters);
     const removed = window.l1Removed;
     const removedUnread = window.l1RemovedUnread;
@@ -171,7 +184,9 @@ export class HealthMonitor {
     const hitRate = ratio(hits, misses);
     const { threshold, minRequests, ttlMs } = this.#settings;
     const healthy = requests < minRequests || hitRate >= threshold;
-    const curve = this.#settings.curve ? curveOver(totals.curve, then.curve, window, hitRate) : undefined;
+    // A resize inside the window restarted the counts: the curve covers what came after it.
+    const curveThen = baseline.totals.curveEpoch === epoch ? then.curve : new CurveCounts();
+    const curve = this.#settings.curve ? curveOver(totals.curve, curveThen, window, hitRate) : undefined;
     return {
       windowMs: now - baseline.at,
       requests,

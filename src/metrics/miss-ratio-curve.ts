@@ -19,7 +19,7 @@
  * - **Adjusted.** A mini-cache is biased at small m; like Waldspurger's SHARDS-adj, the curve is reported
  *   relative to the simulation at 1×: predicted(s) = actual + sim(s) − sim(1).
  */
-import { SampleRing, Shadow, sampleThreshold } from '../memory/shadow.js';
+import { RING, SampleRing, Shadow, sampleThreshold } from '../memory/shadow.js';
 import { CANDIDATE_WINDOWS, INITIAL_WINDOW } from '../memory/window-tuner.js';
 
 /** The sizes simulated, as multiples of the L1's capacity. */
@@ -37,8 +37,19 @@ const MINI_ENTRIES = 1024;
  * (0.71 vs 0.73) for ~0.6 MB more.
  */
 const MINI_TUNER_SHADOW_ENTRIES = 256;
-/** Fewer entries at 1× than this say too little: no curve. */
+/** Fewer entries at 1× than this say too little: no curve (and rate control halves no further). */
 const MIN_MINI_ENTRIES = 32;
+/** Periods in a row that dropped samples before the simulations halve: one burst is not a load. */
+const OVERLOADED_PERIODS = 2;
+/** Quiet periods in a row (no drops, under a quarter of the budget) before they double again. */
+const IDLE_PERIODS = 60;
+/**
+ * After a resize, samples count again once the largest simulation could have filled this many times: the
+ * new ones start empty beside a warm L1 and under-hit, the 16× one longest (5 s after a resize, 4× read
+ * 13 points low). One wait for all sizes, so every point covers the same requests. A cold start needs
+ * none: the L1 is empty too, and each simulation fills as a cache of its size would.
+ */
+const WARM_FILLS = 2;
 /** Heap bytes per simulated entry (a memory tier's slot, index entry and sketch share), measured ~100. */
 const BYTES_PER_ENTRY = 100;
 /** The simulations' entries per entry at 1×: the sum of {@link CURVE_SCALES} (31.75). */
@@ -67,6 +78,11 @@ export interface CurveTotals {
 export class CurveCounts implements CurveTotals {
   readonly hits: number[] = CURVE_SCALES.map(() => 0);
   readonly accesses: number[] = CURVE_SCALES.map(() => 0);
+  /**
+   * The simulations' resize these counts began after ({@link MissRatioCurve.epoch}): the curve zeroes a
+   * group the first time it counts for it after a resize, and a sum leaves out groups of an older epoch.
+   */
+  epoch = 0;
 
   /** Adds another group's figures into this one. */
   add(other: CurveTotals): this {
@@ -76,16 +92,49 @@ export class CurveCounts implements CurveTotals {
     }
     return this;
   }
+
+  /** A copy, epoch included. */
+  copy(): CurveCounts {
+    const copy = new CurveCounts().add(this);
+    copy.epoch = this.epoch;
+    return copy;
+  }
+
+  /** Starts counting afresh for the simulations of `epoch`. */
+  restart(epoch: number): void {
+    this.hits.fill(0);
+    this.accesses.fill(0);
+    this.epoch = epoch;
+  }
 }
 
-/** The simulations of one L1, and the ring of samples waiting for them. */
+/**
+ * The simulations of one L1, and the ring of samples waiting for them. Their size at 1× — so the sampling
+ * rate — follows the CPU they may use ({@link adapt}): halved while samples are dropped for want of
+ * time, doubled back (to the size memory allows) once they use little of it.
+ */
 export class MissRatioCurve {
   /** Hashes below this are sampled (the largest rate of any simulation). */
-  readonly sampleBelow: number;
-  readonly #minis: Shadow[];
+  sampleBelow = 0;
+  #minis: Shadow[] = [];
   readonly #ring = new SampleRing();
-  /** The group of each queued sample, beside the ring's hashes. */
-  readonly #groups: (CurveCounts | undefined)[] = [];
+  readonly #capacity: number;
+  readonly #tuned: boolean;
+  readonly #random: () => number;
+  /** The size at 1× that memory allows, and the size now. */
+  readonly #maxEntries: number;
+  #entries = 0;
+  /** Samples the ring dropped since the last {@link adapt}. */
+  #dropped = 0;
+  /** Periods in a row with samples dropped, and with little of the budget used. */
+  #overloaded = 0;
+  #idle = 0;
+  /** Samples the simulations must see after a resize before they count again. */
+  #warming = 0;
+  /** Resizes so far: counts from before the last one must not be mixed with counts after it. */
+  #epoch = 0;
+  /** The group of each queued sample, by its slot in the ring. */
+  readonly #groups: (CurveCounts | undefined)[] = new Array(RING).fill(undefined);
   readonly #groupOf: ((physical: string) => CurveCounts) | undefined;
   /** Keys of the root group need no entry: this holds the sampled L1 keys of other groups only. */
   readonly #groupByHash = new Map<number, CurveCounts>();
@@ -121,20 +170,72 @@ export class MissRatioCurve {
   constructor(capacity: number, size: CurveSize, random: () => number, groupOf?: (physical: string) => CurveCounts) {
     this.#groupOf = groupOf;
     this.#rootGroup = groupOf?.('');
-    const { entries, tuned } = size;
+    this.#capacity = capacity;
+    this.#tuned = size.tuned;
+    this.#random = random;
+    this.#maxEntries = size.entries;
+    this.#build(size.entries);
+    this.#warming = 0;
+    this.#epoch = 0;
+  }
+
+  /**
+   * How many times the simulations were resized: a health window that spans a resize takes its curve
+   * from the counts since (see {@link CurveCounts.epoch}).
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** The simulations' size at 1× now (the sampling rate is this over the L1's capacity). */
+  get entries(): number {
+    return this.#entries;
+  }
+
+  #build(entries: number): void {
     // One sampling rate for every size, so all simulations see the same keys: the sample's own bias (a
     // very hot key in or out) is shared by every point, and the adjustment to 1× cancels it.
-    const rate = Math.min(1, entries / capacity);
-    this.#minis = CURVE_SCALES.map(
-      (scale) =>
-        new Shadow(
-          Math.max(1, Math.round(scale * capacity * rate)),
-          tuned ? undefined : INITIAL_WINDOW,
-          random,
-          MINI_TUNER_SHADOW_ENTRIES,
-        ),
+    const rate = Math.min(1, entries / this.#capacity);
+    this.#entries = entries;
+    const sizes = CURVE_SCALES.map((scale) => Math.max(1, Math.round(scale * this.#capacity * rate)));
+    this.#minis = sizes.map(
+      (size) => new Shadow(size, this.#tuned ? undefined : INITIAL_WINDOW, this.#random, MINI_TUNER_SHADOW_ENTRIES),
     );
+    this.#warming = WARM_FILLS * (sizes[sizes.length - 1] as number);
+    this.#epoch++;
     this.sampleBelow = sampleThreshold(rate);
+    this.#ring.consume(RING);
+    // Keys now above the threshold leave the sample; keys newly below it count with the root until
+    // their next insert files them (the map holds only keys filed since they entered the L1).
+    for (const hash of this.#groupByHash.keys()) if (hash >= this.sampleBelow) this.#groupByHash.delete(hash);
+  }
+
+  /**
+   * Rate control, once a period (the core calls it about every second): after {@link OVERLOADED_PERIODS}
+   * periods in a row that dropped samples (the budget could not keep up), halve the simulations (and so
+   * the sampling rate), down to {@link MIN_MINI_ENTRIES}; after {@link IDLE_PERIODS} in a row that dropped
+   * none and used under a quarter of the budget, double them, up to what memory allows. Halving keeps the
+   * sample spatial (every access to a sampled key, as SHARDS needs), where dropping cuts it in time.
+   * @param busyShare The share of the period the simulations ran; `share` the share they may.
+   * @returns whether the size changed (the L1 must re-read {@link sampleBelow}).
+   */
+  adapt(busyShare: number, share: number): boolean {
+    const dropped = this.#dropped;
+    this.#dropped = 0;
+    this.#overloaded = dropped > 0 ? this.#overloaded + 1 : 0;
+    this.#idle = dropped === 0 && busyShare < share / 4 ? this.#idle + 1 : 0;
+    let entries = this.#entries;
+    if (this.#overloaded >= OVERLOADED_PERIODS && entries > MIN_MINI_ENTRIES) {
+      entries = Math.max(MIN_MINI_ENTRIES, Math.floor(entries / 2));
+    } else if (this.#idle >= IDLE_PERIODS && entries < this.#maxEntries) {
+      entries = Math.min(this.#maxEntries, entries * 2);
+    } else {
+      return false;
+    }
+    this.#overloaded = 0;
+    this.#idle = 0;
+    this.#build(entries);
+    return true;
   }
 
   /**
@@ -143,9 +244,12 @@ export class MissRatioCurve {
    */
   sample(hash: number, physical?: string): void {
     const ring = this.#ring;
-    const at = ring.length;
-    ring.push(hash);
-    if (this.#groupOf === undefined || ring.length === at) return;
+    const slot = ring.push(hash);
+    if (slot < 0) {
+      this.#dropped++;
+      return;
+    }
+    if (this.#groupOf === undefined) return;
     const byHash = this.#groupByHash;
     let group = this.#rootGroup;
     if (physical !== undefined) {
@@ -155,7 +259,7 @@ export class MissRatioCurve {
     } else if (byHash.size !== 0) {
       group = byHash.get(hash) ?? group;
     }
-    this.#groups[at] = group;
+    this.#groups[slot] = group;
   }
 
   /** A sampled key left the L1: its next access is an insert, which files it again. */
@@ -173,15 +277,22 @@ export class MissRatioCurve {
     return this.#ring.length;
   }
 
-  /** Runs the queued samples through the simulations. */
-  drain(): void {
+  /** Runs up to `max` of the oldest queued samples through the simulations. @returns how many are still queued. */
+  drain(max = Number.POSITIVE_INFINITY): number {
     const ring = this.#ring;
     const minis = this.#minis;
     const groups = this.#groups;
+    const count = Math.min(ring.length, max);
     // One rate for every size: each queued hash belongs to every simulation.
-    for (let i = 0; i < ring.length; i++) {
-      const hash = ring.hashes[i] as number;
-      const group = groups[i];
+    for (let i = 0; i < count; i++) {
+      const slot = ring.slot(i);
+      const hash = ring.hashes[slot] as number;
+      let group = groups[slot];
+      if (this.#warming > 0) {
+        this.#warming--;
+        group = undefined;
+      }
+      if (group !== undefined && group.epoch !== this.#epoch) group.restart(this.#epoch);
       for (let scale = 0; scale < minis.length; scale++) {
         const hit = (minis[scale] as Shadow).access(hash);
         if (group !== undefined) {
@@ -190,7 +301,8 @@ export class MissRatioCurve {
         }
       }
     }
-    ring.length = 0;
+    ring.consume(count);
+    return ring.length;
   }
 
   /** Cumulative hits and accesses of each simulation (drains first). */

@@ -41,7 +41,12 @@ export interface ResolvedOptions {
   readonly clock: Clock;
   readonly random: () => number;
   readonly stats: boolean;
-  readonly health: { readonly threshold: number; readonly windowMs: number; readonly minRequests: number };
+  readonly health: {
+    readonly threshold: number;
+    readonly windowMs: number;
+    readonly minRequests: number;
+    readonly curveBudget: number;
+  };
   readonly l2: SharedTier | undefined;
   readonly lock: { readonly ttlMs: number; readonly waitMs: number } | false;
   /** 0 when fail-safe is off. */
@@ -80,7 +85,7 @@ export const DEFAULTS = {
   copyOnRead: false,
   l1: { maxEntries: 10_000 },
   stats: true,
-  health: { threshold: 0.9, window: '60s', minRequests: 1000 },
+  health: { threshold: 0.9, window: '60s', minRequests: 1000, curveBudget: 0.03 },
   lock: { ttl: '5s', wait: '5s' },
   graceBackoff: '30s',
   beta: 1,
@@ -115,7 +120,7 @@ const CACHE_OPTION_NAMES = new Set<string>([
   'hotKeys',
   'logger',
 ]);
-const HEALTH_OPTION_NAMES = new Set<string>(['threshold', 'window', 'minRequests']);
+const HEALTH_OPTION_NAMES = new Set<string>(['threshold', 'window', 'minRequests', 'curveBudget']);
 const L1_OPTION_NAMES = new Set<string>(['maxEntries', 'maxBytes']);
 const CALL_OPTION_NAMES = new Set<string>(['ttl', 'nullTtl', 'ttlJitter', 'tags', 'refreshAhead']);
 const MAX_TAGS = 32;
@@ -147,15 +152,22 @@ function resolveHealth(value: unknown): ResolvedOptions['health'] {
     throw new ConfigError('health', 'expected an object such as { threshold: 0.9, window: "60s" }.');
   }
   rejectUnknown(value, HEALTH_OPTION_NAMES, 'health.');
-  const { threshold, window, minRequests } = value as HealthOptions;
+  const { threshold, window, minRequests, curveBudget } = value as HealthOptions;
   if (threshold !== undefined && (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1))) {
     throw new ConfigError('health.threshold', `expected a fraction in (0, 1], got ${String(threshold)}.`);
+  }
+  if (curveBudget !== undefined && (typeof curveBudget !== 'number' || !(curveBudget > 0 && curveBudget <= 1))) {
+    throw new ConfigError(
+      'health.curveBudget',
+      `expected a share of one core in (0, 1], such as 0.03, got ${String(curveBudget)}.`,
+    );
   }
   return {
     threshold: threshold ?? DEFAULTS.health.threshold,
     windowMs: parseDuration(window ?? DEFAULTS.health.window, 'health.window'),
     minRequests:
       minRequests === undefined ? DEFAULTS.health.minRequests : positiveInteger(minRequests, 'health.minRequests'),
+    curveBudget: curveBudget ?? DEFAULTS.health.curveBudget,
   };
 }
 

@@ -152,7 +152,7 @@ describe('hit-rate health', () => {
   });
 
   it('gives each namespace its own verdict: a hot set, one-off keys and a key space too large share one L1', async () => {
-    const { cache } = newCache({ ttl: '1h', l1: { maxEntries: 1000 }, health: { minRequests: 100 } });
+    const { cache } = newCache({ ttl: '1h', l1: { maxEntries: 1000 }, health: { minRequests: 100, curveBudget: 1 } });
     const hot = cache.namespace('hot');
     const once = cache.namespace('once');
     const wide = cache.namespace('wide/v2');

@@ -53,6 +53,13 @@ describe('cache options', () => {
     configError(() => createCache({ ttl: -5 }), 'ttl');
   });
 
+  it('refuses a curve budget outside (0, 1] of a core', () => {
+    for (const bad of [0, -0.1, 1.5, Number.NaN, '0.03']) {
+      configError(() => createCache({ ttl: '1m', health: { curveBudget: bad as number } }), 'health.curveBudget');
+    }
+    assert.doesNotThrow(() => createCache({ ttl: '1m', health: { curveBudget: 1 } }).close());
+  });
+
   it('refuses a missing options object', () => {
     configError(() => createCache(undefined as never), 'options');
   });
