@@ -28,6 +28,20 @@ export function namespacePrefix(segments: readonly string[]): string {
  * module did not make (a tier called directly), which reads as a root key. Allocates nothing for root keys.
  */
 export function prefixLength(physical: string): number {
+  return readPrefix(physical, undefined);
+}
+
+/** The namespace path and caller's key a physical key stands for (the inverse of {@link physicalKey}). */
+export function splitPhysicalKey(physical: string): { readonly namespace: string[]; readonly key: string } {
+  const namespace: string[] = [];
+  const end = readPrefix(physical, namespace);
+  if (end !== 0) return { namespace, key: physical.slice(end) };
+  const escaped = physical.charCodeAt(0) === ESCAPE_CODE && physical.charCodeAt(1) === ESCAPE_CODE;
+  return { namespace: [], key: escaped ? physical.slice(1) : physical };
+}
+
+/** Walks a physical key's prefix, collecting its segments into `segments` if given. @returns {@link prefixLength}. */
+function readPrefix(physical: string, segments: string[] | undefined): number {
   if (physical.charCodeAt(0) !== ESCAPE_CODE || physical.charCodeAt(1) === ESCAPE_CODE) return 0;
   let at = 1;
   while (physical[at] !== '|') {
@@ -35,27 +49,10 @@ export function prefixLength(physical: string): number {
     const length = colon < 0 ? Number.NaN : Number(physical.slice(at, colon));
     // Never loop on a string that only looks like a namespaced key.
     if (!Number.isSafeInteger(length) || length < 0 || colon + 1 + length > physical.length) return 0;
+    segments?.push(physical.slice(colon + 1, colon + 1 + length));
     at = colon + 1 + length;
   }
   return at + 1;
-}
-
-/** The namespace path and caller's key a physical key stands for (the inverse of {@link physicalKey}). */
-export function splitPhysicalKey(physical: string): { readonly namespace: string[]; readonly key: string } {
-  const end = prefixLength(physical);
-  if (end === 0) {
-    const escaped = physical.charCodeAt(0) === ESCAPE_CODE && physical.charCodeAt(1) === ESCAPE_CODE;
-    return { namespace: [], key: escaped ? physical.slice(1) : physical };
-  }
-  const namespace: string[] = [];
-  // A prefix prefixLength accepted: each segment is `<length>:<name>`, up to the closing `|`.
-  for (let at = 1; at < end - 1; ) {
-    const colon = physical.indexOf(':', at);
-    const length = Number(physical.slice(at, colon));
-    namespace.push(physical.slice(colon + 1, colon + 1 + length));
-    at = colon + 1 + length;
-  }
-  return { namespace, key: physical.slice(end) };
 }
 
 /**
