@@ -198,18 +198,14 @@ describe('PostgreSQL change stream', needs(postgresBinariesMissing), () => {
       15_000,
     );
     assert.ok(applied < ids.length, `the consumer was killed mid-stream (after ${applied} of ${ids.length})`);
-    // The follower applied what the killed consumer had not confirmed: together, every transaction
-    // (one may be applied by both, if the consumer died between applying and confirming it).
-    await eventually(
-      () => applied + follower.stats().transactions >= ids.length,
-      'every transaction applied',
-      10_000,
-    ).catch((error: Error) =>
-      assert.fail(
-        `${error.message}: the killed consumer reported ${applied}, the follower ${follower.stats().transactions}`,
-      ),
-    );
+    // Every key invalidated is the proof that no transaction was lost. The counts prove the follower
+    // resumed from the last confirmation instead of replaying the slot: together at most every
+    // transaction plus one (applied by both, if the consumer died between applying and confirming it).
+    // Not "at least every transaction": the consumer reports its count over IPC after each batch, and
+    // SIGKILL can cut off the report of a batch it had already confirmed (CI saw 30 + 269 of 300, with
+    // every key invalidated).
     const resumed = follower.stats().transactions;
+    assert.ok(resumed > 0, 'the follower applied what the consumer had not confirmed');
     assert.ok(applied + resumed <= ids.length + 1, `${applied} + ${resumed}`);
   });
 
