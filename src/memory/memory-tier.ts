@@ -93,16 +93,26 @@ const WINDOW = 0;
 const PROBATION = 1;
 const PROTECTED = 2;
 const SEGMENTS = 3;
-/** Where a slot's record keeps the key hash, and the segment with the push count when it was placed. */
+/** Where a slot's record keeps the key hash, and its segment with the reference bit. */
 const HASH = FIELD_A;
 const SEGMENT = FIELD_B;
-/** The segment takes the low 2 bits of its field (`>>> 2` recovers the stamp), the push stamp the rest. */
-const SEGMENT_SPAN = 4;
+/** The segment takes the low 2 bits of its field. */
 const SEGMENT_MASK = 3;
-/** Push counts wrap at 2^29, so stamp × SEGMENT_SPAN + segment stays a positive int32. */
-const PUSH_MASK = 0x1fffffff;
-/** A hit on a slot among the most recent quarter of its list does not move it. */
-const LAZY_SHARE = 0.25;
+/**
+ * Set by a hit on a slot of a large window or protected list, cleared when the slot moves: the slot was
+ * read since. Such a slot reaching its list's LRU end gets a second chance (CLOCK) instead of leaving.
+ */
+const REFERENCED = 4;
+/**
+ * Lists up to this many slots keep exact LRU order: their records (16 B each) stay in the CPU's cache, so
+ * moving a slot on every read is cheap. Larger lists approximate it with CLOCK (see #touch).
+ */
+const EXACT_LIST_MAX = 1024;
+/**
+ * Most second chances one overflow pass gives before it moves the LRU slot regardless: bounds the pass
+ * when every slot of a large list was read since it moved (each chance clears a bit, so any pass ends).
+ */
+const SECOND_CHANCES = 64;
 
 /** Returned by {@link MemoryTier.get} and {@link MemoryTier.peek} when there is no live entry. */
 export const MISS: unique symbol = Symbol('tiercache.miss');
@@ -165,8 +175,6 @@ export class MemoryTier {
   #protectedMaxEntries = 0;
   #protectedMaxBytes = 0;
   #weight = 0;
-  /** Pushes to any list's MRU end so far (wrapping), for lazy promotion. */
-  #pushes = 0;
   #windowFraction = INITIAL_WINDOW;
   /** Whether the window follows a {@link WindowTuner} (created at the first eviction), or stays put. */
   #tuned: boolean;
@@ -177,6 +185,8 @@ export class MemoryTier {
   #sampleBelow = 0;
   #sampler: AccessSampler | undefined;
   #sweepCursor = 0;
+  /** Second chances left in the current overflow pass (see SECOND_CHANCES). */
+  #chances = 0;
   /** Running totals, read by the cache's stats. */
   readonly counters: MemoryTierCounters = { evictions: 0, expirations: 0, removedUnread: 0 };
   readonly #removals: RemovalLog | undefined;
@@ -244,7 +254,7 @@ export class MemoryTier {
     const hash = this.#links.records[slot * RECORD + HASH] as number;
     this.#sketch.incrementSeen(hash);
     if (hash >>> 0 < this.#sampleBelow) this.#sample(hash >>> 0);
-    this.#reorder(slot);
+    this.#touch(slot);
     this.#lastSlot = slot;
     return this.#values[slot];
   }
@@ -319,7 +329,7 @@ export class MemoryTier {
         this.#weights[slot * WORDS + WEIGHT] = weight;
       }
       this.#sketch.increment(this.#links.records[slot * RECORD + HASH] as number);
-      this.#reorder(slot);
+      this.#touch(slot);
     } else {
       slot = this.#allocate();
       const hash = hashString(key, this.#seed);
@@ -332,7 +342,7 @@ export class MemoryTier {
       this.#weights[slot * WORDS + WEIGHT] = weight;
       this.#times[slot * TIMES + FRESH_UNTIL] = freshUntil;
       this.#deltas[slot * WORDS + DELTA] = delta;
-      this.#stamp(slot, WINDOW);
+      this.#place(slot, WINDOW);
       this.#links.push(WINDOW, slot, weight);
       this.#weight += weight;
       if (this.#index.size > this.#sketch.capacity) this.#sketch.ensureCapacity(this.#index.size * 2);
@@ -403,26 +413,45 @@ export class MemoryTier {
     return this.#sketch.repeated(hash) ? 'seen' : undefined;
   }
 
-  /** Moves an accessed slot within its segments. */
-  #reorder(slot: number): void {
+  /**
+   * Records a read. A second look while on probation earns a place in the protected segment at once. In
+   * a small window or protected list the slot moves to the MRU end (exact LRU). In a large one the read
+   * only sets the slot's reference bit, and the slot moves when it reaches the LRU end (#secondChance):
+   * moving on every read wrote to two random neighbouring records per hit, a quarter of a 10,000-entry
+   * L1's hit time. On the workloads of `bench/hitratio.ts` with lists that large, hit ratios moved by at
+   * most 0.003 (docs/design.md, "CLOCK for large lists").
+   */
+  #touch(slot: number): void {
     const links = this.#links;
-    const segment = this.#segmentOf(slot);
+    const records = links.records;
+    const field = records[slot * RECORD + SEGMENT] as number;
+    const segment = field & SEGMENT_MASK;
     if (segment === PROBATION) {
-      // A second look while on probation earns a place in the protected segment.
       const weight = this.#weights[slot * WORDS + WEIGHT] as number;
       links.remove(PROBATION, slot, weight);
-      this.#stamp(slot, PROTECTED);
+      this.#place(slot, PROTECTED);
       links.push(PROTECTED, slot, weight);
       this.#demoteProtectedOverflow();
-    } else {
-      // Lazy promotion: a slot still among the most recent LAZY_SHARE of its list is left where it is.
-      // Its position only matters once it nears the LRU end, and under skew most hits go to such
-      // recent slots, so this skips most list surgery (its random writes to neighbouring slots).
-      const age = (this.#pushes - ((this.#links.records[slot * RECORD + SEGMENT] as number) >>> 2)) & PUSH_MASK;
-      if (age < (links.count[segment] as number) * LAZY_SHARE) return;
+    } else if ((links.count[segment] as number) <= EXACT_LIST_MAX) {
       links.moveToTail(segment, slot);
-      this.#stamp(slot, segment);
+      records[slot * RECORD + SEGMENT] = segment;
+    } else if (field === segment) {
+      records[slot * RECORD + SEGMENT] = segment | REFERENCED;
     }
+  }
+
+  /**
+   * Whether a list's LRU slot, about to leave the list, was read since it last moved: if so (and the
+   * pass has #chances left) it moves to the list's MRU end instead, with its bit cleared.
+   */
+  #secondChance(list: number, slot: number): boolean {
+    const records = this.#links.records;
+    const field = records[slot * RECORD + SEGMENT] as number;
+    if ((field & REFERENCED) === 0 || this.#chances === 0) return false;
+    this.#chances--;
+    records[slot * RECORD + SEGMENT] = field & SEGMENT_MASK;
+    this.#links.moveToTail(list, slot);
+    return true;
   }
 
   /** The segment a slot is in. */
@@ -430,26 +459,24 @@ export class MemoryTier {
     return (this.#links.records[slot * RECORD + SEGMENT] as number) & SEGMENT_MASK;
   }
 
-  /**
-   * Records a slot's segment, and the push count now: every push to any list's MRU end counts, so
-   * `pushes − stamp` bounds how far the slot can have drifted from its list's MRU end.
-   */
-  #stamp(slot: number, segment: number): void {
-    this.#pushes = (this.#pushes + 1) & PUSH_MASK;
-    this.#links.records[slot * RECORD + SEGMENT] = this.#pushes * SEGMENT_SPAN + segment;
+  /** Records a slot's segment, with its reference bit clear. */
+  #place(slot: number, segment: number): void {
+    this.#links.records[slot * RECORD + SEGMENT] = segment;
   }
 
   #demoteProtectedOverflow(): void {
     const links = this.#links;
+    this.#chances = SECOND_CHANCES;
     while (
       ((links.count[PROTECTED] as number) > this.#protectedMaxEntries ||
         (links.weight[PROTECTED] as number) > this.#protectedMaxBytes) &&
       links.head[PROTECTED] !== NIL
     ) {
       const demoted = links.head[PROTECTED] as number;
+      if (this.#secondChance(PROTECTED, demoted)) continue;
       const weight = this.#weights[demoted * WORDS + WEIGHT] as number;
       links.remove(PROTECTED, demoted, weight);
-      this.#stamp(demoted, PROBATION);
+      this.#place(demoted, PROBATION);
       links.push(PROBATION, demoted, weight);
     }
   }
@@ -524,15 +551,17 @@ export class MemoryTier {
   #moveWindowOverflowToProbation(): number {
     const links = this.#links;
     let first = NIL;
+    this.#chances = SECOND_CHANCES;
     while (
       ((links.count[WINDOW] as number) > this.#windowMaxEntries ||
         (links.weight[WINDOW] as number) > this.#windowMaxBytes) &&
       links.head[WINDOW] !== NIL
     ) {
       const moved = links.head[WINDOW] as number;
+      if (this.#secondChance(WINDOW, moved)) continue;
       const weight = this.#weights[moved * WORDS + WEIGHT] as number;
       links.remove(WINDOW, moved, weight);
-      this.#stamp(moved, PROBATION);
+      this.#place(moved, PROBATION);
       links.push(PROBATION, moved, weight);
       if (first === NIL) first = moved;
     }
@@ -647,7 +676,7 @@ export class MemoryTier {
         return;
       }
       links.remove(segment, slot, weight);
-      this.#stamp(slot, WINDOW);
+      this.#place(slot, WINDOW);
       links.push(WINDOW, slot, weight);
     }
   }

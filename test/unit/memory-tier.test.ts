@@ -128,6 +128,56 @@ describe('MemoryTier', () => {
     assert.ok(t.bytes <= 100);
   });
 
+  it('a large list gives a key read since it moved a second chance at its LRU end (CLOCK)', () => {
+    // Window share 1: the whole tier is one list, over the size where reads stop moving slots.
+    const t = new MemoryTier({ maxEntries: 2000, maxBytes: Number.POSITIVE_INFINITY }, seededRandom(7), undefined, 1);
+    for (let i = 0; i < 2000; i++) t.set(`k${i}`, i, 8, FOREVER, 0);
+    assert.notEqual(t.get('k0', 0), MISS);
+    t.set('new1', 1, 8, FOREVER, 0);
+    // k0 was the LRU slot, but was read: it stays, and the next slot, never read, leaves.
+    assert.notEqual(t.peek('k0', 0), MISS);
+    assert.equal(t.peek('k1', 0), MISS);
+    // It now sits at the MRU end, as LRU would have put it: the next slot in line leaves next.
+    t.set('new2', 2, 8, FOREVER, 0);
+    assert.notEqual(t.peek('k0', 0), MISS);
+    assert.equal(t.peek('k2', 0), MISS);
+    assert.equal(t.size, 2000);
+  });
+
+  it('a pass over a large list of read slots ends after a bounded number of second chances', () => {
+    const t = new MemoryTier({ maxEntries: 5000, maxBytes: Number.POSITIVE_INFINITY }, seededRandom(7), undefined, 1);
+    for (let i = 0; i < 5000; i++) t.set(`k${i}`, i, 8, FOREVER, 0);
+    for (let i = 0; i < 5000; i++) t.get(`k${i}`, 0);
+    t.set('new', 1, 8, FOREVER, 0);
+    // Every slot was read, so every one could claim a chance. The pass gives the oldest a few (k0 stays),
+    // then stops and evicts one of the first few hundred, rather than cycling through all 5,000 and
+    // coming back to k0.
+    const gone = Array.from({ length: 5000 }, (_, i) => i).filter((i) => t.peek(`k${i}`, 0) === MISS);
+    assert.equal(gone.length, 1);
+    assert.ok((gone[0] as number) > 0 && (gone[0] as number) < 500, `evicted k${gone[0]}`);
+    assert.notEqual(t.peek('new', 0), MISS);
+  });
+
+  it('property: with lists large enough for CLOCK, bounds hold and reads return the last write', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 4000 }), { minLength: 3000, maxLength: 6000 }), (keys) => {
+        const t = tier(1500);
+        const written = new Map<string, number>();
+        let version = 0;
+        for (const k of keys) {
+          const key = `k${k}`;
+          const got = t.get(key, 0);
+          if (got === MISS) {
+            t.set(key, ++version, 8, FOREVER, 0);
+            written.set(key, version);
+          } else assert.equal(got, written.get(key));
+          assert.ok(t.size <= 1500);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('property: bounds always hold and a live key returns the last value written', () => {
     const op = fc.oneof(
       fc.record({
