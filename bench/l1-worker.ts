@@ -25,6 +25,13 @@ async function contender(name: string, statsOn: boolean): Promise<GetOrCompute> 
       const cache = createCache({ ttl: TTL_MS, l1: { maxEntries: CAPACITY } });
       return (key) => cache.getOrLoad(key, () => compute(key));
     }
+    case 'tiercache-hoisted-loader': {
+      // One loader for every key, reading the key from its context — as lru-cache's fetchMethod is given
+      // once. The per-call closure above costs an allocation per read (~45 ns of a ~200 ns hit).
+      const cache = createCache({ ttl: TTL_MS, l1: { maxEntries: CAPACITY } });
+      const loader = ({ key }: { key: string }) => compute(key);
+      return (key) => cache.getOrLoad(key, loader);
+    }
     case 'tiercache-hotkeys-off': {
       // No hot-key detection: the read path's countdown to the next sample is all it saves.
       const cache = createCache({ ttl: TTL_MS, l1: { maxEntries: CAPACITY }, hotKeys: false });

@@ -11,6 +11,7 @@ import { formatRatio, median, printRateTable, printTable } from './lib/report.js
 
 const ALL_CONTENDERS = [
   'tiercache',
+  'tiercache-hoisted-loader',
   'tiercache-stats-off',
   'async-map',
   'lru-cache',
@@ -45,6 +46,14 @@ const ours = median(results.get('tiercache') as number[]);
 const statsOff = results.get('tiercache-stats-off');
 console.log(`\nL1 hit through get-or-compute: 10,000 keys, random access, median of ${runs} runs of ${ms} ms\n`);
 printRateTable(results, 'tiercache');
+const hoisted = results.get('tiercache-hoisted-loader');
+const lru = results.get('lru-cache');
+if (hoisted !== undefined && lru !== undefined && hoisted.length > 0 && lru.length > 0) {
+  const perRun = hoisted.map((rate, i) => formatRatio(rate / (lru[i] as number))).join(', ');
+  console.log(
+    `\ntiercache (hoisted loader) ÷ lru-cache fetch: ${formatRatio(median(hoisted) / median(lru))} (per run: ${perRun})`,
+  );
+}
 if (statsOff !== undefined && statsOff.length > 0) {
   console.log(`\nstats on ÷ stats off (counters only): ${formatRatio(ours / median(statsOff))} (goal ≥ 0.9×)`);
 }
