@@ -185,8 +185,6 @@ export class MemoryTier {
   #sampleBelow = 0;
   #sampler: AccessSampler | undefined;
   #sweepCursor = 0;
-  /** Second chances left in the current overflow pass (see SECOND_CHANCES). */
-  #chances = 0;
   /** Running totals, read by the cache's stats. */
   readonly counters: MemoryTierCounters = { evictions: 0, expirations: 0, removedUnread: 0 };
   readonly #removals: RemovalLog | undefined;
@@ -427,10 +425,7 @@ export class MemoryTier {
     const field = records[slot * RECORD + SEGMENT] as number;
     const segment = field & SEGMENT_MASK;
     if (segment === PROBATION) {
-      const weight = this.#weights[slot * WORDS + WEIGHT] as number;
-      links.remove(PROBATION, slot, weight);
-      this.#place(slot, PROTECTED);
-      links.push(PROTECTED, slot, weight);
+      this.#transfer(slot, PROBATION, PROTECTED);
       this.#demoteProtectedOverflow();
     } else if ((links.count[segment] as number) <= EXACT_LIST_MAX) {
       links.moveToTail(segment, slot);
@@ -441,17 +436,24 @@ export class MemoryTier {
   }
 
   /**
-   * Whether a list's LRU slot, about to leave the list, was read since it last moved: if so (and the
-   * pass has #chances left) it moves to the list's MRU end instead, with its bit cleared.
+   * Whether a list's LRU slot, about to leave the list, was read since it last moved: if so it moves to
+   * the list's MRU end instead, with its bit cleared. The caller bounds the chances per pass.
    */
   #secondChance(list: number, slot: number): boolean {
     const records = this.#links.records;
     const field = records[slot * RECORD + SEGMENT] as number;
-    if ((field & REFERENCED) === 0 || this.#chances === 0) return false;
-    this.#chances--;
+    if ((field & REFERENCED) === 0) return false;
     records[slot * RECORD + SEGMENT] = field & SEGMENT_MASK;
     this.#links.moveToTail(list, slot);
     return true;
+  }
+
+  /** Moves a slot from one list to another's MRU end, with its reference bit clear. */
+  #transfer(slot: number, from: number, to: number): void {
+    const weight = this.#weights[slot * WORDS + WEIGHT] as number;
+    this.#links.remove(from, slot, weight);
+    this.#place(slot, to);
+    this.#links.push(to, slot, weight);
   }
 
   /** The segment a slot is in. */
@@ -466,18 +468,18 @@ export class MemoryTier {
 
   #demoteProtectedOverflow(): void {
     const links = this.#links;
-    this.#chances = SECOND_CHANCES;
+    let chances = SECOND_CHANCES;
     while (
       ((links.count[PROTECTED] as number) > this.#protectedMaxEntries ||
         (links.weight[PROTECTED] as number) > this.#protectedMaxBytes) &&
       links.head[PROTECTED] !== NIL
     ) {
       const demoted = links.head[PROTECTED] as number;
-      if (this.#secondChance(PROTECTED, demoted)) continue;
-      const weight = this.#weights[demoted * WORDS + WEIGHT] as number;
-      links.remove(PROTECTED, demoted, weight);
-      this.#place(demoted, PROBATION);
-      links.push(PROBATION, demoted, weight);
+      if (chances > 0 && this.#secondChance(PROTECTED, demoted)) {
+        chances--;
+        continue;
+      }
+      this.#transfer(demoted, PROTECTED, PROBATION);
     }
   }
 
@@ -551,18 +553,18 @@ export class MemoryTier {
   #moveWindowOverflowToProbation(): number {
     const links = this.#links;
     let first = NIL;
-    this.#chances = SECOND_CHANCES;
+    let chances = SECOND_CHANCES;
     while (
       ((links.count[WINDOW] as number) > this.#windowMaxEntries ||
         (links.weight[WINDOW] as number) > this.#windowMaxBytes) &&
       links.head[WINDOW] !== NIL
     ) {
       const moved = links.head[WINDOW] as number;
-      if (this.#secondChance(WINDOW, moved)) continue;
-      const weight = this.#weights[moved * WORDS + WEIGHT] as number;
-      links.remove(WINDOW, moved, weight);
-      this.#place(moved, PROBATION);
-      links.push(PROBATION, moved, weight);
+      if (chances > 0 && this.#secondChance(WINDOW, moved)) {
+        chances--;
+        continue;
+      }
+      this.#transfer(moved, WINDOW, PROBATION);
       if (first === NIL) first = moved;
     }
     return first;
@@ -675,9 +677,7 @@ export class MemoryTier {
       ) {
         return;
       }
-      links.remove(segment, slot, weight);
-      this.#place(slot, WINDOW);
-      links.push(WINDOW, slot, weight);
+      this.#transfer(slot, segment, WINDOW);
     }
   }
 
