@@ -31,6 +31,12 @@ type Op =
   | { readonly op: 'advance'; readonly ms: number }
   | { readonly op: 'many'; readonly ns: number; readonly keys: string[] };
 
+/**
+ * The cache's `ttl` in every configuration checked here, and so its `nullTtl`: what loads live, and the
+ * longest a `null` lives (a call's `ttl` can shorten a null's life, not lengthen it; `nullTtl` governs).
+ */
+const CACHE_TTL = 1000;
+
 /** Namespace paths the operations run in: the root, one namespace, one nested in it, one named like an escape. */
 const NAMESPACES: readonly (readonly string[])[] = [[], ['users'], ['users', 'v2'], ['\u00015:users|']];
 
@@ -163,7 +169,7 @@ async function run(root: Cache, clock: FakeClock, ops: Op[]): Promise<void> {
         if (expected[i] !== undefined) assert.deepEqual(got[i], expected[i], `getOrLoadMany(${JSON.stringify(key)})`);
         else {
           assert.equal(got[i], `loaded:${key}`);
-          model.set(id(step.ns, key), { value: `loaded:${key}`, expiresAt: clock.now() + 1000, tags: [] });
+          model.set(id(step.ns, key), { value: `loaded:${key}`, expiresAt: clock.now() + CACHE_TTL, tags: [] });
         }
       });
       continue;
@@ -187,7 +193,11 @@ async function run(root: Cache, clock: FakeClock, ops: Op[]): Promise<void> {
     switch (step.op) {
       case 'set':
         assert.equal(await view.set(key, step.value, { ttl: step.ttl, tags: step.tags }), 'stored');
-        model.set(id(step.ns, key), { value: step.value, expiresAt: clock.now() + step.ttl, tags: step.tags });
+        model.set(id(step.ns, key), {
+          value: step.value,
+          expiresAt: clock.now() + (step.value === null ? Math.min(step.ttl, CACHE_TTL) : step.ttl),
+          tags: step.tags,
+        });
         break;
       case 'get':
         assert.deepEqual(await view.get(key), entry?.value, `get(${JSON.stringify(key)}) in ${step.ns}`);
@@ -211,7 +221,7 @@ async function run(root: Cache, clock: FakeClock, ops: Op[]): Promise<void> {
         } else {
           assert.equal(value, `loaded:${key}`);
           assert.equal(loads, before + 1, 'loaded exactly once');
-          model.set(id(step.ns, key), { value, expiresAt: clock.now() + 1000, tags: [] });
+          model.set(id(step.ns, key), { value, expiresAt: clock.now() + CACHE_TTL, tags: [] });
         }
         break;
       }
