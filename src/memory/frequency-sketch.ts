@@ -15,6 +15,10 @@
  *   seen the key.
  * - **Aging.** After `SAMPLE_FACTOR × capacity` additions every counter is halved and the doorkeeper
  *   cleared, so yesterday's favourites fade and the sketch tracks the current distribution.
+ * - **Counts held outside.** A cache hit is counted in the entry's own record, not here (`tick`, `add`):
+ *   the tier hands the count over when the entry leaves, and adds it to the estimate in an admission
+ *   duel. The sketch only advances its sample and numbers its aging passes, so the holder can halve
+ *   what it holds in step.
  *
  * Hashes come in already seeded and mixed (see `hash.ts`): the block comes from the hash's low bits,
  * the counters within it from one re-mix.
@@ -25,6 +29,8 @@ import { mix32 } from './hash.js';
 const SAMPLE_FACTOR = 10;
 /** Largest value of a 4-bit counter. */
 const COUNTER_MAX = 15;
+/** Bits of a counter: this many halvings zero any count. */
+const COUNTER_BITS = 4;
 /** Mask that keeps the low 3 bits of each nibble after a right shift by one (halving all eight counters). */
 const HALVE_MASK = 0x77777777;
 /** Mask of each nibble's low bit, to count odd counters before halving. */
@@ -45,6 +51,7 @@ export class FrequencySketch {
   #sampleSize = 0;
   #additions = 0;
   #capacity = 0;
+  #ages = 0;
 
   /** @param capacity The number of entries the cache expects to hold; the sketch sizes itself to it. */
   constructor(capacity: number) {
@@ -59,6 +66,7 @@ export class FrequencySketch {
   /** Grows the sketch (forgetting its counts) when the cache grows past what it was sized for. */
   ensureCapacity(capacity: number): void {
     if (capacity <= this.#capacity) return;
+    const inUse = this.#capacity > 0;
     // About one word (eight counters) per entry, as Caffeine's one long (sixteen) per entry, halved.
     const words = Math.max(MIN_WORDS, ceilPowerOfTwo(capacity));
     this.#capacity = capacity;
@@ -69,12 +77,27 @@ export class FrequencySketch {
     this.#doorkeeperMask = doorkeeperBits - 1;
     this.#sampleSize = Math.max(capacity, 1) * SAMPLE_FACTOR;
     this.#additions = 0;
+    // Counts held outside (see tick) are forgotten too: as many passes as zero any count.
+    if (inUse) this.#ages += COUNTER_BITS;
   }
 
-  /** Estimated accesses of the key with this hash since the last aging passes, 0 to 16. */
-  frequency(hash: number): number {
+  /**
+   * Aging passes so far: a holder of counts kept outside the sketch halves them once per pass. A reset
+   * (see {@link ensureCapacity}) counts as enough passes to zero them.
+   */
+  get ages(): number {
+    return this.#ages;
+  }
+
+  /**
+   * Estimated accesses of the key with this hash since the last aging passes, 0 to 16.
+   * @param held Accesses of the key counted outside the sketch (a cached entry's own hit count, see
+   *   {@link tick}), already halved for the passes since: added to the counters' estimate, which
+   *   saturates as the counters do.
+   */
+  frequency(hash: number, held = 0): number {
     const counterHash = mix32(hash);
-    const min = this.#counted(hash, counterHash);
+    const min = Math.min(COUNTER_MAX, this.#counted(hash, counterHash) + held);
     return this.#doorkeeperHas(hash, counterHash) ? min + 1 : min;
   }
 
@@ -114,12 +137,33 @@ export class FrequencySketch {
   }
 
   /**
-   * Records an access of a key known to have been seen before — a cache hit — straight into the
-   * counters: the doorkeeper exists to keep first sightings out of them, and a hit is never one, so
-   * the hit path skips its two probes (two fewer random memory reads per hit).
+   * Advances the sample by one access that the caller counts itself: a cache hit, which the tier
+   * counts in the entry's own record (already in the CPU's cache) and hands over with {@link add}
+   * when the entry leaves. Aging keeps its pace: every recorded access still counts towards it.
    */
-  incrementSeen(hash: number): void {
-    this.#incrementCounters(hash, mix32(hash));
+  tick(): void {
+    if (++this.#additions >= this.#sampleSize) this.#age();
+  }
+
+  /**
+   * Adds accesses counted outside the sketch (see {@link tick}, which already advanced the sample for
+   * them) to the key's counters, each saturating. A cached entry's hits are never its first sighting,
+   * so the doorkeeper is not consulted.
+   */
+  add(hash: number, count: number): void {
+    if (count === 0) return;
+    const counterHash = mix32(hash);
+    const block = (hash & this.#blockMask) * BLOCK_WORDS;
+    const table = this.#table;
+    for (let row = 0; row < 4; row++) {
+      const bits = counterHash >>> (row << 3);
+      const index = block + (row << 2) + ((bits >>> 3) & 3);
+      const shift = (bits & 7) << 2;
+      const word = table[index] as number;
+      const counter = (word >>> shift) & COUNTER_MAX;
+      const added = Math.min(COUNTER_MAX - counter, count);
+      table[index] = word + added * (1 << shift);
+    }
   }
 
   #incrementCounters(hash: number, counterHash: number): void {
@@ -166,6 +210,7 @@ export class FrequencySketch {
       table[i] = (word >>> 1) & HALVE_MASK;
     }
     this.#doorkeeper.fill(0);
+    this.#ages++;
     // Each key spans four counters; truncation lost half a count in each odd one.
     this.#additions = Math.max(0, (this.#additions - (odd >>> 2)) >>> 1);
   }

@@ -43,6 +43,30 @@ describe('FrequencySketch', () => {
     assert.ok(after >= 6 && after <= 7, `expected 12 halved (6, +1 if a filler set its doorkeeper bits), got ${after}`);
   });
 
+  it('adds counts held outside to the estimate and to the counters, saturating as increments do', () => {
+    const sketch = new FrequencySketch(1024);
+    sketch.increment(h('k')); // doorkeeper
+    sketch.increment(h('k')); // 1 counted
+    assert.equal(sketch.frequency(h('k'), 4), 6, 'doorkeeper + 1 counted + 4 held');
+    assert.equal(sketch.frequency(h('k'), 15), 16, 'held counts saturate with the counters');
+    sketch.add(h('k'), 4);
+    assert.equal(sketch.frequency(h('k')), 6);
+    sketch.add(h('k'), 15);
+    assert.equal(sketch.frequency(h('k')), 16);
+    sketch.add(h('other'), 0);
+    assert.equal(sketch.frequency(h('other')), 0);
+  });
+
+  it('ages after 10 × capacity ticks as after as many increments, and a reset counts as enough passes to zero a count', () => {
+    const sketch = new FrequencySketch(64);
+    for (let i = 0; i < 639; i++) sketch.tick();
+    assert.equal(sketch.ages, 0);
+    sketch.tick();
+    assert.equal(sketch.ages, 1);
+    sketch.ensureCapacity(4096);
+    assert.equal(sketch.ages, 5, 'a reset is four more passes: 15 halved four times is 0');
+  });
+
   it('gives different seeds different collisions', () => {
     assert.notEqual(hashString('menu:1', 1), hashString('menu:1', 2));
     assert.equal(hashString('menu:1', 1), hashString('menu:1', 1));

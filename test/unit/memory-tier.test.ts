@@ -102,6 +102,42 @@ describe('MemoryTier', () => {
     assert.equal(t.peek('rising', 0), 5);
   });
 
+  it('counts hits in the entry and adds them to the sketch when it leaves', () => {
+    const t = tier(64);
+    t.set('k', 1, 8, FOREVER, 0); // the doorkeeper's sighting
+    for (let i = 0; i < 5; i++) t.get('k', 0);
+    t.peek('k', 0);
+    assert.equal(t.lastFrequency, 6, 'doorkeeper + 5 hits held in the record');
+    // Leaving hands the hits to the sketch: back again, the key's history is there.
+    t.delete('k', 0);
+    t.set('k', 2, 8, FOREVER, 0);
+    t.peek('k', 0);
+    assert.equal(t.lastFrequency, 7, '5 hits from the sketch, + 1 for the new sighting, + doorkeeper');
+    for (let i = 0; i < 7; i++) t.get('k', 0);
+    t.peek('k', 0);
+    assert.equal(t.lastFrequency, 14);
+  });
+
+  it('halves the hits an entry holds when the sketch ages, and forgets them when it starts afresh', () => {
+    // A fixed window: the tuner would otherwise move entries between segments on its own schedule.
+    const t = new MemoryTier({ maxEntries: 64, maxBytes: Number.POSITIVE_INFINITY }, seededRandom(7), undefined, 0.01);
+    t.set('k', 1, 8, FOREVER, 0);
+    for (let i = 0; i < 9; i++) t.get('k', 0);
+    t.peek('k', 0);
+    assert.equal(t.lastFrequency, 10);
+    // Filling the tier starts the sketch afresh at twice the size (see set): held hits go with it.
+    for (let i = 0; i < 64; i++) t.set(`fill${i}`, i, 8, FOREVER, 0);
+    assert.notEqual(t.peek('k', 0), MISS);
+    assert.equal(t.lastFrequency, 0);
+    for (let i = 0; i < 14; i++) t.get('k', 0);
+    t.peek('k', 0);
+    assert.equal(t.lastFrequency, 14);
+    // 10 sightings per unit of the sketch's capacity (130 now) age it once: 14 held hits halve to 7.
+    for (let i = 0; i < 1300 - 14; i++) t.set(`other${i}`, i, 8, FOREVER, 0);
+    assert.notEqual(t.peek('k', 0), MISS);
+    assert.equal(t.lastFrequency, 7);
+  });
+
   it('deletes, deletes by predicate, and clears', () => {
     const t = tier(100);
     for (let i = 0; i < 10; i++) t.set(i % 2 === 0 ? `even${i}` : `odd${i}`, i, 8, FOREVER, 0);
