@@ -1,6 +1,7 @@
 /**
  * Sizes the L1's admission window by miniature simulation: shadow caches with fixed windows run on a
- * sample of the same accesses, and the L1 takes the window of the one that has lately hit most.
+ * sample of the same accesses, and the L1 takes the window of one that has lately hit more than its
+ * own, by enough to pay for the move.
  *
  * ## Why not a hill climber
  *
