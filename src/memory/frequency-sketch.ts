@@ -133,7 +133,8 @@ export class FrequencySketch {
       if (++this.#additions >= this.#sampleSize) this.#age();
       return;
     }
-    this.#incrementCounters(hash, counterHash);
+    // Saturated everywhere: nothing changed, and the sample does not advance.
+    if (this.#addCounters(hash, counterHash, 1) && ++this.#additions >= this.#sampleSize) this.#age();
   }
 
   /**
@@ -151,37 +152,26 @@ export class FrequencySketch {
    * so the doorkeeper is not consulted.
    */
   add(hash: number, count: number): void {
-    if (count === 0) return;
-    const counterHash = mix32(hash);
-    const block = (hash & this.#blockMask) * BLOCK_WORDS;
-    const table = this.#table;
-    for (let row = 0; row < 4; row++) {
-      const bits = counterHash >>> (row << 3);
-      const index = block + (row << 2) + ((bits >>> 3) & 3);
-      const shift = (bits & 7) << 2;
-      const word = table[index] as number;
-      const counter = (word >>> shift) & COUNTER_MAX;
-      const added = Math.min(COUNTER_MAX - counter, count);
-      table[index] = word + added * (1 << shift);
-    }
+    if (count > 0) this.#addCounters(hash, mix32(hash), count);
   }
 
-  #incrementCounters(hash: number, counterHash: number): void {
+  /** Adds `count` to each of the key's four counters, each saturating. @returns whether any changed. */
+  #addCounters(hash: number, counterHash: number, count: number): boolean {
     const block = (hash & this.#blockMask) * BLOCK_WORDS;
     const table = this.#table;
-    let added = false;
+    let changed = false;
     for (let row = 0; row < 4; row++) {
       const bits = counterHash >>> (row << 3);
       const index = block + (row << 2) + ((bits >>> 3) & 3);
       const shift = (bits & 7) << 2;
       const word = table[index] as number;
-      if (((word >>> shift) & COUNTER_MAX) !== COUNTER_MAX) {
-        table[index] = word + (1 << shift);
-        added = true;
+      const added = Math.min(COUNTER_MAX - ((word >>> shift) & COUNTER_MAX), count);
+      if (added > 0) {
+        table[index] = word + added * (1 << shift);
+        changed = true;
       }
     }
-    // Saturated everywhere: nothing changed, and the sample does not advance.
-    if (added && ++this.#additions >= this.#sampleSize) this.#age();
+    return changed;
   }
 
   // The doorkeeper's two probes reuse the two hashes the counters use: no extra mixing.

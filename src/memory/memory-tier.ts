@@ -365,7 +365,7 @@ export class MemoryTier {
       this.#weights[slot * WORDS + WEIGHT] = weight;
       this.#times[slot * TIMES + FRESH_UNTIL] = freshUntil;
       this.#deltas[slot * WORDS + DELTA] = delta;
-      this.#links.records[slot * RECORD + STATE] = WINDOW | ((this.#sketch.ages & AGE_MASK) << AGE_SHIFT);
+      this.#links.records[slot * RECORD + STATE] = WINDOW | this.#ageStamp();
       this.#links.push(WINDOW, slot, weight);
       this.#weight += weight;
       // A byte-bounded tier's sketch grows with its entries. An entry-bounded one passes here once, when it
@@ -467,10 +467,14 @@ export class MemoryTier {
 
   /** A state with its held hits halved once per aging pass since they were counted, stamped with now's. */
   #rebased(state: number): number {
-    const ages = this.#sketch.ages;
-    const passes = (ages - (state >>> AGE_SHIFT)) & AGE_MASK;
+    const passes = (this.#sketch.ages - (state >>> AGE_SHIFT)) & AGE_MASK;
     const held = passes >= HELD_BITS ? 0 : ((state & HELD_MASK) >>> HELD_SHIFT) >>> passes;
-    return (state & PLACE_MASK) | (held << HELD_SHIFT) | ((ages & AGE_MASK) << AGE_SHIFT);
+    return (state & PLACE_MASK) | (held << HELD_SHIFT) | this.#ageStamp();
+  }
+
+  /** The sketch's current aging pass, in its place in a state word. */
+  #ageStamp(): number {
+    return (this.#sketch.ages & AGE_MASK) << AGE_SHIFT;
   }
 
   /** Hits the slot holds for the sketch, halved for the aging passes since they were counted. */
