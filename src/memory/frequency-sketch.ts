@@ -23,6 +23,7 @@
  * Hashes come in already seeded and mixed (see `hash.ts`): the block comes from the hash's low bits,
  * the counters within it from one re-mix.
  */
+import { ceilPowerOfTwo, hasBit, setBit } from './bloom.js';
 import { mix32 } from './hash.js';
 
 /** Additions per unit of capacity before an aging pass (the TinyLFU paper's sample size W = 10·C). */
@@ -176,18 +177,14 @@ export class FrequencySketch {
 
   // The doorkeeper's two probes reuse the two hashes the counters use: no extra mixing.
   #doorkeeperHas(hash: number, counterHash: number): boolean {
-    const a = hash & this.#doorkeeperMask;
-    const b = counterHash & this.#doorkeeperMask;
-    const dk = this.#doorkeeper;
-    return (((dk[a >>> 5] as number) >>> (a & 31)) & 1) === 1 && (((dk[b >>> 5] as number) >>> (b & 31)) & 1) === 1;
+    const doorkeeper = this.#doorkeeper;
+    const mask = this.#doorkeeperMask;
+    return hasBit(doorkeeper, hash & mask) && hasBit(doorkeeper, counterHash & mask);
   }
 
   #doorkeeperAdd(hash: number, counterHash: number): void {
-    const a = hash & this.#doorkeeperMask;
-    const b = counterHash & this.#doorkeeperMask;
-    const dk = this.#doorkeeper;
-    dk[a >>> 5] = (dk[a >>> 5] as number) | (1 << (a & 31));
-    dk[b >>> 5] = (dk[b >>> 5] as number) | (1 << (b & 31));
+    setBit(this.#doorkeeper, hash & this.#doorkeeperMask);
+    setBit(this.#doorkeeper, counterHash & this.#doorkeeperMask);
   }
 
   /** Halves every counter and clears the doorkeeper. */
@@ -204,12 +201,6 @@ export class FrequencySketch {
     // Each key spans four counters; truncation lost half a count in each odd one.
     this.#additions = Math.max(0, (this.#additions - (odd >>> 2)) >>> 1);
   }
-}
-
-function ceilPowerOfTwo(n: number): number {
-  let power = 1;
-  while (power < n) power *= 2;
-  return power;
 }
 
 function popcount(word: number): number {

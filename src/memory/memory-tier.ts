@@ -28,8 +28,15 @@
  *   et al., ATC 2017). Caffeine's hill climber, which this replaces, compares successive samples' hit
  *   rates and so cannot tell the window's effect from the workload's own swings.
  *
- * Apart from the window, this is the policy of Caffeine's `BoundedLocalCache` (Manes), without its
- * concurrency machinery: JavaScript has one thread per isolate, so reads reorder the lists inline.
+ * - **A re-read soon after rejection is admitted.** A candidate the filter turned away that is read again
+ *   within C reads (C: the capacity in entries) is admitted on its next duel whatever the sketch says:
+ *   an LRU of this size would have kept it (`recent-rejections.ts`; ARC's ghost list B1 holds the same
+ *   evidence). Without it the filter keeps turning away keys with short re-reads but little history,
+ *   and recency-heavy traces fall below LRU and ARC whatever the window (lirs-cpp at 10 %).
+ *
+ * Apart from the window and that rule, this is the policy of Caffeine's `BoundedLocalCache` (Manes),
+ * without its concurrency machinery: JavaScript has one thread per isolate, so reads reorder the lists
+ * inline.
  *
  * ## Layout
  *
@@ -53,6 +60,7 @@ import { extended } from '../typed-arrays.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { hashString } from './hash.js';
 import { FIELD_A, FIELD_B, LinkedSlots, NIL, RECORD } from './linked-slots.js';
+import { RecentRejections } from './recent-rejections.js';
 import { INITIAL_WINDOW, WindowTuner } from './window-tuner.js';
 
 /** Most entries moved between segments in one resize, so a resize never stalls a write. */
@@ -185,6 +193,10 @@ export class MemoryTier {
   #used = 0;
   readonly #maxSlots: number;
   readonly #sketch: FrequencySketch;
+  /** Candidates the filter turned away lately: one read again within C reads is admitted (#admit). */
+  readonly #rejected: RecentRejections;
+  /** Reads so far (`get` calls): the clock of {@link #rejected}. */
+  #reads = 0;
   readonly #seed: number;
   readonly #random: () => number;
   readonly #maxEntries: number;
@@ -231,9 +243,9 @@ export class MemoryTier {
     this.#setWindowFraction(window ?? INITIAL_WINDOW);
     this.#random = random;
     this.#seed = Math.floor(random() * 0x1_0000_0000) | 0;
-    this.#sketch = new FrequencySketch(
-      Number.isFinite(limits.maxEntries) ? limits.maxEntries : INITIAL_SKETCH_CAPACITY,
-    );
+    const expected = Number.isFinite(limits.maxEntries) ? limits.maxEntries : INITIAL_SKETCH_CAPACITY;
+    this.#sketch = new FrequencySketch(expected);
+    this.#rejected = new RecentRejections(expected);
     // One spare slot: a new entry is placed before eviction makes room for it.
     this.#maxSlots = limits.maxEntries + 1;
     this.#allocated = Math.min(this.#maxSlots, INITIAL_SLOTS);
@@ -262,6 +274,7 @@ export class MemoryTier {
 
   /** Returns the live value for a key and records the access, or {@link MISS} (dropping it if expired). */
   get(key: string, now: number): unknown {
+    this.#reads++;
     const slot = this.#index.get(key);
     if (slot === undefined) return MISS;
     if ((this.#times[slot * TIMES] as number) <= now) {
@@ -372,7 +385,10 @@ export class MemoryTier {
       // first fills (the spare slot): the sketch starts afresh at twice its size, forgetting counts taken
       // while everything was admitted. Measured, that fresh start matters: lirs-ps at 5 % hits 0.405 with
       // it, 0.314 without it, 0.375 with a sketch of twice the size from the start (docs/design.md).
-      if (this.#index.size > this.#sketch.capacity) this.#sketch.ensureCapacity(this.#index.size * 2);
+      if (this.#index.size > this.#sketch.capacity) {
+        this.#sketch.ensureCapacity(this.#index.size * 2);
+        this.#rejected.ensureCapacity(this.#index.size);
+      }
       this.#sketch.increment(hash);
       if (hash >>> 0 < this.#sampleBelow) this.#sample(hash >>> 0, key);
       const tuner = this.#tuner;
@@ -592,6 +608,7 @@ export class MemoryTier {
         candidate = links.next(candidate);
       } else {
         evict = candidate;
+        this.#rejected.add(links.records[candidate * RECORD + HASH] as number, this.#reads);
         candidate = links.next(candidate);
       }
       if ((times[evict * TIMES] as number) <= now) this.#expire(evict);
@@ -687,6 +704,8 @@ export class MemoryTier {
       if (favoured(this.#keys[candidate] as string)) return true;
       if (favoured(this.#keys[victim] as string)) return false;
     }
+    // Read again within C reads of being turned away: an LRU of this size would have kept it.
+    if (this.#rejected.has(this.#links.records[candidate * RECORD + HASH] as number, this.#reads)) return true;
     const candidateFrequency = this.#frequency(candidate);
     const victimFrequency = this.#frequency(victim);
     if (candidateFrequency > victimFrequency) return true;
