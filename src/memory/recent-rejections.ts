@@ -12,10 +12,10 @@
  *
  * How: two Bloom filters take turns, each collecting the rejections of half a span (C / 2 reads); a key
  * is "recently rejected" when either holds it: turned away fewer than C / 2 reads ago for certain, and
- * never C or more (false positives aside). A false positive admits a key the filter should have turned away, and on a loop nearly
- * every candidate is turned away, so every admission duel asks: three probes and 32 bits per key a
- * filter may collect keep that near 0.1 % (two probes at 16 bits, ~2 %, cost lirs-loop at 10 % two of its
- * eight points). About 4 bytes per entry of the tier.
+ * never C or more (false positives aside). A false positive admits a key the filter should have turned
+ * away, and on a loop nearly every candidate is turned away, so every duel asks: three probes and 32
+ * bits per key a filter may collect keep that under 0.1 % (two probes at 16 bits, ~2 %, cost lirs-loop
+ * at 10 % two of its eight points). About 4 bytes per entry of the tier.
  */
 import { ceilPowerOfTwo, hasBit, setBit } from './bloom.js';
 import { mix32 } from './hash.js';
