@@ -384,7 +384,8 @@ export class MemoryTier {
       // A byte-bounded tier's sketch grows with its entries. An entry-bounded one passes here once, when it
       // first fills (the spare slot): the sketch starts afresh at twice its size, forgetting counts taken
       // while everything was admitted. Measured, that fresh start matters: lirs-ps at 5 % hits 0.405 with
-      // it, 0.314 without it, 0.375 with a sketch of twice the size from the start (docs/design.md).
+      // it, 0.314 without it, 0.375 with a sketch of twice the size from the start (docs/design.md). The
+      // recent rejections' span follows the same count of entries.
       if (this.#index.size > this.#sketch.capacity) {
         this.#sketch.ensureCapacity(this.#index.size * 2);
         this.#rejected.ensureCapacity(this.#index.size);

@@ -32,7 +32,7 @@ export class RecentRejections {
   #mask = MIN_BITS - 1;
   /** Reads per half span: the filters swap roles at each multiple of it. */
   #half = 1;
-  /** The half span the current filter collects: `floor(reads / half)`. */
+  /** The half span the current filter collects: `floor(reads / half)` (after a resize, both are empty). */
   #epoch = 0;
   #capacity = 0;
 
@@ -50,8 +50,6 @@ export class RecentRejections {
     this.#current = new Uint32Array(bits >>> 5);
     this.#previous = new Uint32Array(bits >>> 5);
     this.#mask = bits - 1;
-    // The half spans are numbered afresh: the next call starts one.
-    this.#epoch = Number.NaN;
   }
 
   /** Records that the key with this hash was turned away, at read count `reads`. */
